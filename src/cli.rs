@@ -1,0 +1,171 @@
+//! Command-line interface: every flag is parsed here, validated into a [`RunConfig`], and
+//! passed down. Nothing below this module reads arguments or the environment.
+//!
+//! ```text
+//! sstcast forecast --config pipelines/ersst-monthly.yaml --year 2018 [--input GLOB]...
+//!                  [--variable NAME] [--out DIR] [--threads N] [--seed N]
+//! ```
+//!
+//! Exit codes follow sysexits(3) so that cron wrappers and schedulers can tell a bad
+//! configuration (78) from missing input (66), bad data (65) or an unwritable output (73).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::pipeline::config::Files;
+use crate::pipeline::{ConfigError, PipelineConfig, PipelineError, RunConfig};
+
+/// Exit codes (sysexits.h), listed in `--help` and the README.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Command-line usage error.
+    pub const USAGE: u8 = 64;
+    /// Input data are malformed (bad units, gaps, wrong dimensions...).
+    pub const DATAERR: u8 = 65;
+    /// An input file is missing or no file matches.
+    pub const NOINPUT: u8 = 66;
+    /// Internal error (a bug).
+    pub const SOFTWARE: u8 = 70;
+    /// An output cannot be created.
+    pub const CANTCREAT: u8 = 73;
+    /// I/O error while reading or writing.
+    pub const IOERR: u8 = 74;
+    /// Temporary failure (lock held, interrupted): retry later.
+    pub const TEMPFAIL: u8 = 75;
+    /// Bad configuration file or value.
+    pub const CONFIG: u8 = 78;
+}
+
+const EXIT_HELP: &str = "\
+Exit codes (sysexits):
+  0   success
+  64  command-line usage error
+  65  bad input data (units, dimensions, gaps, duplicated months, all missing, too short)
+  66  input file missing, or no file matches the pattern
+  70  internal error (please report)
+  73  cannot create an output file or directory
+  74  I/O error while reading or writing
+  75  temporary failure: retry later
+  78  bad pipeline configuration (syntax, unknown key, wrong type, bad value)";
+
+/// Sea-surface-temperature forecasting: one seq2seq recurrent forecaster per ocean region.
+#[derive(Debug, Parser)]
+#[command(name = "sstcast", version, about, after_help = EXIT_HELP)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit every region on data before YEAR and forecast YEAR; write NetCDF, GeoTIFF and PNG.
+    #[command(after_help = EXIT_HELP)]
+    Forecast(ForecastArgs),
+}
+
+/// Arguments of `sstcast forecast`.
+#[derive(Debug, clap::Args)]
+pub struct ForecastArgs {
+    /// Pipeline configuration (YAML).
+    #[arg(long, default_value = "pipelines/ersst-monthly.yaml")]
+    pub config: PathBuf,
+    /// Target year: reference time YEAR-01-01, training on data before it.
+    #[arg(long)]
+    pub year: i64,
+    /// Input file, directory or glob, overriding `input.files` (repeatable).
+    #[arg(long = "input", value_name = "PATH_OR_GLOB")]
+    pub inputs: Vec<String>,
+    /// SST variable name, overriding `input.variable`.
+    #[arg(long)]
+    pub variable: Option<String>,
+    /// Output root directory, overriding `outputs.dir` (files go to DIR/<pipeline>/<YEAR>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Regions fitted in parallel (default: available cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Random seed, overriding `model.seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl ForecastArgs {
+    /// Loads the pipeline, applies the overrides and validates the result.
+    pub fn into_run_config(self, command_line: String) -> Result<RunConfig, ConfigError> {
+        let config_text =
+            std::fs::read_to_string(&self.config).map_err(|source| ConfigError::Read {
+                path: self.config.clone(),
+                source,
+            })?;
+        let mut pipeline = PipelineConfig::load(&self.config)?;
+        if !self.inputs.is_empty() {
+            pipeline.input.files = Files::Many(self.inputs);
+        }
+        if let Some(v) = self.variable {
+            pipeline.input.variable = Some(v);
+        }
+        if let Some(dir) = self.out {
+            pipeline.outputs.dir = dir;
+        }
+        if let Some(seed) = self.seed {
+            pipeline.model.seed = seed;
+        }
+        let invalid = |key: &str, message: &str| ConfigError::Invalid {
+            path: self.config.clone(),
+            key: key.into(),
+            message: message.into(),
+        };
+        let threads = match self.threads {
+            Some(0) => return Err(invalid("--threads", "must be at least 1")),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        if !(1..=9999).contains(&self.year) {
+            return Err(invalid("--year", "must be a year between 1 and 9999"));
+        }
+        pipeline.validate(&self.config)?;
+        Ok(RunConfig {
+            pipeline,
+            config_path: self.config,
+            config_text,
+            year: self.year,
+            threads,
+            command_line,
+        })
+    }
+}
+
+/// The exit code for an error, per the table in `--help`.
+pub fn exit_code(e: &PipelineError) -> u8 {
+    use crate::io::netcdf::NetcdfError as N;
+    match e {
+        PipelineError::Config(ConfigError::Read { .. }) => exit::NOINPUT,
+        PipelineError::Config(_) => exit::CONFIG,
+        PipelineError::NoInput { .. } => exit::NOINPUT,
+        PipelineError::Netcdf(N::Missing { .. }) => exit::NOINPUT,
+        PipelineError::Netcdf(N::Write { .. }) => exit::CANTCREAT,
+        PipelineError::Netcdf(N::Read { .. }) => exit::IOERR,
+        PipelineError::Netcdf(_) => exit::DATAERR,
+        PipelineError::Region(_) => exit::DATAERR,
+        PipelineError::Forecast(_) => exit::DATAERR,
+        PipelineError::GeoTiff(_) | PipelineError::Render(_) | PipelineError::Output { .. } => {
+            exit::CANTCREAT
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The canonical in-memory form of gridded SST that every later stage works on.
+//!
+//! Whatever the input file looked like (latitudes south-to-north, longitudes 0..360,
+//! Kelvin, packed int16, several files), the reader hands over a [`Cube`] with
+//! one fixed orientation, so no other module ever has to ask:
+//!
+//! - latitude runs **north to south** (row 0 is the northernmost row), as in an image,
+//!   a GeoTIFF and the ERSST file itself;
+//! - longitude is **ascending and starts at the western edge of the data**, normalised to
+//!   -180..180 for global grids (regional grids keep one contiguous range);
+//! - values are `f32` **degrees Celsius**, `NaN` for land, ice-free fill and anything the
+//!   file marked missing;
+//! - time is a contiguous run of integer [`Period`]s (months or years) starting at `start`.
+//!
+//! Values are stored time-major (`[t][lat][lon]`) because every consumer walks time
+//! series of a set of cells or whole maps of one step.
+
+use crate::time::{Frequency, Period};
+
+/// Horizontal grid of cell centres in the canonical orientation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatLon {
+    /// Latitudes, degrees north, strictly decreasing.
+    pub lat: Vec<f64>,
+    /// Longitudes, degrees east, strictly increasing.
+    pub lon: Vec<f64>,
+}
+
+impl LatLon {
+    /// Number of latitude rows.
+    pub fn nlat(&self) -> usize {
+        self.lat.len()
+    }
+
+    /// Number of longitude columns.
+    pub fn nlon(&self) -> usize {
+        self.lon.len()
+    }
+
+    /// Number of cells.
+    pub fn ncells(&self) -> usize {
+        self.lat.len() * self.lon.len()
+    }
+
+    /// Area weight of each cell, `cos(latitude)`, row-major like the data.
+    pub fn area_weights(&self) -> Vec<f64> {
+        let mut w = Vec::with_capacity(self.ncells());
+        for &la in &self.lat {
+            let c = la.to_radians().cos().max(0.0);
+            w.extend(std::iter::repeat_n(c, self.nlon()));
+        }
+        w
+    }
+
+    /// True when both grids have the same cell centres (to 1e-4 degrees).
+    pub fn same_as(&self, other: &LatLon) -> bool {
+        let close = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4)
+        };
+        close(&self.lat, &other.lat) && close(&self.lon, &other.lon)
+    }
+
+    /// Whether the longitudes cover the whole circle (used to decide on -180..180).
+    pub fn is_global(&self) -> bool {
+        if self.lon.len() < 2 {
+            return false;
+        }
+        let step = (self.lon[self.lon.len() - 1] - self.lon[0]) / (self.lon.len() - 1) as f64;
+        (self.lon.len() as f64 * step - 360.0).abs() < step * 0.5
+    }
+}
+
+/// A contiguous time series of SST maps in the canonical orientation.
+#[derive(Debug, Clone)]
+pub struct Cube {
+    /// Horizontal grid.
+    pub grid: LatLon,
+    /// Monthly or annual steps.
+    pub freq: Frequency,
+    /// Period of the first step; step `t` is `start + t`.
+    pub start: Period,
+    /// `[t][lat][lon]`, degrees Celsius, NaN = missing.
+    pub values: Vec<f32>,
+    /// Name of the variable read.
+    pub variable: String,
+}
+
+impl Cube {
+    /// Number of time steps.
+    pub fn len(&self) -> usize {
+        let n = self.grid.ncells();
+        if n == 0 {
+            0
+        } else {
+            self.values.len() / n
+        }
+    }
+
+    /// True when the cube holds no time step.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The map of step `t`.
+    pub fn step(&self, t: usize) -> &[f32] {
+        let n = self.grid.ncells();
+        &self.values[t * n..(t + 1) * n]
+    }
+
+    /// Period of step `t`.
+    pub fn period(&self, t: usize) -> Period {
+        Period(self.start.0 + t as i64)
+    }
+
+    /// Period just after the last step.
+    pub fn end(&self) -> Period {
+        Period(self.start.0 + self.len() as i64)
+    }
+
+    /// Index of `p` in this cube, if present.
+    pub fn index_of(&self, p: Period) -> Option<usize> {
+        let i = p.0 - self.start.0;
+        (0..self.len() as i64).contains(&i).then_some(i as usize)
+    }
+
+    /// Annual means of the complete calendar years of a monthly cube.
+    ///
+    /// A cell's annual mean is defined only when all twelve months are valid: a year with a
+    /// missing month is NaN for that cell rather than a biased mean. Partial years at either
+    /// end of the record are dropped, never padded (the original project's annual mean
+    /// inserted a spurious 0 and dropped the last complete year; this one does neither).
+    pub fn annual_means(&self) -> Cube {
+        assert_eq!(self.freq, Frequency::Monthly, "annual means need monthly input");
+        let n = self.grid.ncells();
+        let first_year = (self.start.0 + 11).div_euclid(12); // first year starting in range
+        let last_year = self.end().0.div_euclid(12) - 1; // last year whose December is in range
+        let mut values = Vec::new();
+        for year in first_year..=last_year {
+            let t0 = self.index_of(Period::month(year, 1)).expect("year in range");
+            for c in 0..n {
+                let mut sum = 0.0f64;
+                let mut ok = true;
+                for m in 0..12 {
+                    let v = self.values[(t0 + m) * n + c];
+                    if v.is_nan() {
+                        ok = false;
+                        break;
+                    }
+                    sum += v as f64;
+                }
+                values.push(if ok { (sum / 12.0) as f32 } else { f32::NAN });
+            }
+        }
+        Cube {
+            grid: self.grid.clone(),
+            freq: Frequency::Annual,
+            start: Period(first_year),
+            values,
+            variable: self.variable.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small monthly cube: `nlat` x `nlon` 10-degree cells, values from `f(t, cell)`.
+    pub(crate) fn cube(
+        nlat: usize,
+        nlon: usize,
+        start: Period,
+        nt: usize,
+        f: impl Fn(usize, usize) -> f32,
+    ) -> Cube {
+        let lat = (0..nlat).map(|i| 40.0 - 10.0 * i as f64).collect();
+        let lon = (0..nlon).map(|j| -175.0 + 10.0 * j as f64).collect();
+        let grid = LatLon { lat, lon };
+        let n = grid.ncells();
+        let values = (0..nt)
+            .flat_map(|t| (0..n).map(move |c| (t, c)))
+            .map(|(t, c)| f(t, c))
+            .collect();
+        Cube {
+            grid,
+            freq: Frequency::Monthly,
+            start,
+            values,
+            variable: "sst".into(),
+        }
+    }
+
+    #[test]
+    fn annual_means_use_complete_years_only() {
+        // Starts in March 2010, ends after February 2013: complete years 2011 and 2012.
+        let c = cube(1, 2, Period::month(2010, 3), 36, |t, cell| {
+            if cell == 1 && t == 20 {
+                f32::NAN
+            } else {
+                t as f32
+            }
+        });
+        let a = c.annual_means();
+        assert_eq!(a.start, Period(2011));
+        assert_eq!(a.len(), 2);
+        // 2011-01 is t = 10: mean of 10..=21 = 15.5.
+        assert_eq!(a.step(0)[0], 15.5);
+        // t = 20 (2011-11) is missing in cell 1: that year-cell is NaN, not a biased mean.
+        assert!(a.step(0)[1].is_nan());
+        assert_eq!(a.step(1)[1], 27.5);
+    }
+
+    #[test]
+    fn area_weights_follow_cos_lat() {
+        let g = LatLon {
+            lat: vec![60.0, 0.0],
+            lon: vec![0.0, 1.0],
+        };
+        let w = g.area_weights();
+        assert!((w[0] - 0.5).abs() < 1e-12 && (w[3] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn global_detection() {
+        let g = LatLon {
+            lat: vec![0.0],
+            lon: (0..180).map(|j| -180.0 + 2.0 * j as f64).collect(),
+        };
+        assert!(g.is_global());
+        let r = LatLon {
+            lat: vec![0.0],
+            lon: (0..20).map(|j| 2.0 * j as f64).collect(),
+        };
+        assert!(!r.is_global());
+    }
+}

@@ -1,0 +1,557 @@
+//! GeoTIFF export of forecast grids.
+//!
+//! Why GeoTIFF: it is the format GIS users (QGIS, ArcGIS, GDAL, rasterio)
+//! open without any extra tooling, so forecasts can be dropped straight onto
+//! a map. The choices below are made so that the file "just works" there:
+//!
+//! * CRS is EPSG:4326 (plain WGS 84 longitude/latitude), taken from the EPSG
+//!   code so the WKT is the canonical one and `gdalinfo` reports
+//!   `ID["EPSG",4326]`. The geotransform is always in traditional GIS axis
+//!   order (x = longitude, y = latitude), whatever axis order EPSG defines.
+//! * Longitudes are -180..180 and the raster is north-up: origin at the
+//!   upper-left *corner* (west edge, north edge), i.e. half a cell outside the
+//!   first cell centre. Latitudes given south-to-north are flipped.
+//! * NaN is the nodata value on every band (land, ice, missing data), so GIS
+//!   tools render those cells transparent.
+//! * One float32 band per forecast step, each with a description such as
+//!   "2018-01 (lead 1)", so a user can pick the lead time by band name.
+//! * DEFLATE with PREDICTOR=3 (floating-point predictor): lossless and widely
+//!   supported, and the predictor makes smooth SST fields compress well.
+//!   Storage is striped, not tiled, with INTERLEAVE=BAND: our grids are small
+//!   (a global 2-degree grid is 180x89, even 0.25 degree is 1440x720), so
+//!   256x256 tiles would mostly be padding on the coarse grids and buy nothing
+//!   for readers that load whole bands; band interleave keeps each forecast
+//!   step contiguous, so reading one lead does not decode the others.
+//! * The write is atomic: the dataset is built under a hidden temporary name
+//!   in the destination directory, closed, checked by reopening it, and only
+//!   then renamed onto the target. A crash or error never leaves a
+//!   half-written file under the real name, and the temporary file is removed
+//!   on every error path.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use gdal::raster::{Buffer, RasterCreationOptions};
+use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
+use gdal::{Dataset, DriverManager, Metadata};
+
+/// Errors from [`write_geotiff`].
+#[derive(Debug, thiserror::Error)]
+pub enum GeoTiffError {
+    #[error("cannot write GeoTIFF {path}: {message}")]
+    Gdal { path: PathBuf, message: String },
+    #[error("grid for {path} is not regular: {message}")]
+    IrregularGrid { path: PathBuf, message: String },
+    #[error("GeoTIFF {path}: {bands} band names for {actual} bands")]
+    BandCount {
+        path: PathBuf,
+        bands: usize,
+        actual: usize,
+    },
+    #[error("GeoTIFF {path}: band data has {actual} values, expected {wanted}")]
+    BufferLen {
+        path: PathBuf,
+        wanted: usize,
+        actual: usize,
+    },
+}
+
+/// Relative tolerance for "evenly spaced" coordinates.
+const SPACING_RTOL: f64 = 1e-6;
+
+/// Distinguishes temporary files of concurrent writes within one process.
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Write a multi-band float32 GeoTIFF on a regular lat/lon grid.
+///
+/// * `lat`: cell-centre latitudes, evenly spaced, either strictly decreasing
+///   (north to south) or strictly increasing (rows are then flipped so that
+///   the raster is north-up).
+/// * `lon`: cell-centre longitudes, strictly increasing, evenly spaced,
+///   within [-180, 180).
+/// * `bands`: one `Vec<f32>` per band, row-major `[lat][lon]` in the order of
+///   `lat`, NaN = no data.
+/// * `band_names`: one description per band (e.g. "2018-01 (lead 1)").
+/// * `metadata`: extra (key, value) pairs written as dataset metadata, e.g.
+///   `("units", "degC")`, `("source", "sstcast 0.1.0")`.
+///
+/// The file is EPSG:4326 with the geotransform
+/// `[lon[0] - dx/2, dx, 0, lat_north + dy/2, 0, -dy]`, nodata = NaN on every
+/// band, DEFLATE + floating-point predictor, striped, band-interleaved.
+///
+/// The write is atomic: the dataset is created as `.<name>.tmp-<pid>-<n>.tif`
+/// in the same directory, closed and verified, then renamed onto `path`. On
+/// any error the temporary file is removed and `path` is left untouched.
+pub fn write_geotiff(
+    path: &Path,
+    lat: &[f64],
+    lon: &[f64],
+    bands: &[Vec<f32>],
+    band_names: &[String],
+    metadata: &[(String, String)],
+) -> Result<(), GeoTiffError> {
+    // Validate everything before touching the filesystem.
+    let irregular = |message: String| GeoTiffError::IrregularGrid {
+        path: path.to_path_buf(),
+        message,
+    };
+    let gdal_err = |message: String| GeoTiffError::Gdal {
+        path: path.to_path_buf(),
+        message,
+    };
+
+    let dx = spacing("longitude", lon).map_err(irregular)?;
+    if dx <= 0.0 {
+        return Err(irregular(
+            "longitudes must be strictly increasing".to_string(),
+        ));
+    }
+    if !(lon[0] >= -180.0 && lon[lon.len() - 1] < 180.0) {
+        return Err(irregular(format!(
+            "longitudes must lie within [-180, 180), got {} .. {}",
+            lon[0],
+            lon[lon.len() - 1]
+        )));
+    }
+    let dy_signed = spacing("latitude", lat).map_err(irregular)?;
+    let flip = dy_signed > 0.0; // south-to-north input
+    let dy = dy_signed.abs();
+    let lat_north = if flip { lat[lat.len() - 1] } else { lat[0] };
+
+    if band_names.len() != bands.len() {
+        return Err(GeoTiffError::BandCount {
+            path: path.to_path_buf(),
+            bands: band_names.len(),
+            actual: bands.len(),
+        });
+    }
+    if bands.is_empty() {
+        return Err(gdal_err("no bands to write".to_string()));
+    }
+    let (nx, ny) = (lon.len(), lat.len());
+    let wanted = nx * ny;
+    if let Some(b) = bands.iter().find(|b| b.len() != wanted) {
+        return Err(GeoTiffError::BufferLen {
+            path: path.to_path_buf(),
+            wanted,
+            actual: b.len(),
+        });
+    }
+    if let Some((k, _)) = metadata
+        .iter()
+        .find(|(k, _)| k.is_empty() || k.contains('=') || k.chars().any(char::is_whitespace))
+    {
+        return Err(gdal_err(format!("invalid metadata key {k:?}")));
+    }
+
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| gdal_err("path has no file name".to_string()))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp-{}-{}.tif",
+        file_name.to_string_lossy(),
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+
+    let geo_transform = [lon[0] - dx / 2.0, dx, 0.0, lat_north + dy / 2.0, 0.0, -dy];
+    let result = write_tmp(
+        &tmp,
+        nx,
+        ny,
+        flip,
+        geo_transform,
+        bands,
+        band_names,
+        metadata,
+    )
+    .map_err(|e| gdal_err(e.to_string()))
+    .and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|e| {
+            gdal_err(format!(
+                "cannot rename {} onto it: {e}",
+                tmp.to_string_lossy()
+            ))
+        })
+    });
+    if result.is_err() {
+        remove_tmp(&tmp);
+    }
+    result
+}
+
+/// Create, fill, close and verify the dataset at `tmp`.
+#[allow(clippy::too_many_arguments)]
+fn write_tmp(
+    tmp: &Path,
+    nx: usize,
+    ny: usize,
+    flip: bool,
+    geo_transform: [f64; 6],
+    bands: &[Vec<f32>],
+    band_names: &[String],
+    metadata: &[(String, String)],
+) -> gdal::errors::Result<()> {
+    let driver = DriverManager::get_driver_by_name("GTiff")?;
+    let mut options = RasterCreationOptions::new();
+    options.add_name_value("COMPRESS", "DEFLATE")?;
+    options.add_name_value("PREDICTOR", "3")?;
+    options.add_name_value("INTERLEAVE", "BAND")?;
+    // Files beyond 4 GiB switch to BigTIFF automatically; small ones stay
+    // classic TIFF for the widest reader support.
+    options.add_name_value("BIGTIFF", "IF_SAFER")?;
+
+    let mut ds =
+        driver.create_with_band_type_with_options::<f32, _>(tmp, nx, ny, bands.len(), &options)?;
+
+    // EPSG:4326 is latitude-first by authority; GDAL's geotransform is always
+    // x = longitude, y = latitude, which is the traditional GIS order.
+    let mut srs = SpatialRef::from_epsg(4326)?;
+    srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    ds.set_spatial_ref(&srs)?;
+    ds.set_geo_transform(&geo_transform)?;
+    for (key, value) in metadata {
+        ds.set_metadata_item(key, value, "")?;
+    }
+
+    for (i, (data, name)) in bands.iter().zip(band_names).enumerate() {
+        let mut band = ds.rasterband(i + 1)?;
+        band.set_no_data_value(Some(f64::NAN))?;
+        band.set_description(name)?;
+        let rows = if flip {
+            data.chunks_exact(nx).rev().flatten().copied().collect()
+        } else {
+            data.clone()
+        };
+        let mut buffer = Buffer::new((nx, ny), rows);
+        band.write((0, 0), (nx, ny), &mut buffer)?;
+    }
+    ds.flush_cache()?;
+    // Before GDAL 3.7 neither flush nor close reports I/O errors, so reopen
+    // the file and decode every band: a short or corrupt write fails here
+    // instead of being renamed into place.
+    ds.close()?;
+
+    let check = Dataset::open(tmp)?;
+    if check.raster_size() != (nx, ny) || check.raster_count() != bands.len() {
+        return Err(gdal::errors::GdalError::BadArgument(format!(
+            "reopened file is {:?} with {} bands, expected {:?} with {}",
+            check.raster_size(),
+            check.raster_count(),
+            (nx, ny),
+            bands.len()
+        )));
+    }
+    for band in check.rasterbands() {
+        band?.read_band_as::<f32>()?;
+    }
+    Ok(())
+}
+
+/// Remove the temporary file (and any sidecar GDAL may have made), ignoring
+/// errors: it may never have been created.
+fn remove_tmp(tmp: &Path) {
+    let _ = std::fs::remove_file(tmp);
+    let mut aux = tmp.as_os_str().to_owned();
+    aux.push(".aux.xml");
+    let _ = std::fs::remove_file(aux);
+}
+
+/// Signed mean spacing of evenly spaced, strictly monotonic coordinates.
+fn spacing(what: &str, c: &[f64]) -> Result<f64, String> {
+    if c.len() < 2 {
+        return Err(format!(
+            "need at least 2 {what}s to define the spacing, got {}",
+            c.len()
+        ));
+    }
+    if let Some(v) = c.iter().find(|v| !v.is_finite()) {
+        return Err(format!("non-finite {what} {v}"));
+    }
+    let step = (c[c.len() - 1] - c[0]) / (c.len() - 1) as f64;
+    if step == 0.0 {
+        return Err(format!("{what}s are not strictly monotonic"));
+    }
+    for (i, w) in c.windows(2).enumerate() {
+        let d = w[1] - w[0];
+        if (d - step).abs() > SPACING_RTOL * step.abs() {
+            return Err(format!(
+                "{what} step {d} between index {i} and {} differs from mean step {step}",
+                i + 1
+            ));
+        }
+    }
+    Ok(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (1..=n).map(|l| format!("2018-0{l} (lead {l})")).collect()
+    }
+
+    fn meta() -> Vec<(String, String)> {
+        vec![
+            ("units".to_string(), "degC".to_string()),
+            ("source".to_string(), "sstcast 0.1.0".to_string()),
+        ]
+    }
+
+    /// 4x6 grid, 2-degree cells, lat 3,1,-1,-3 and lon -5..5; value encodes
+    /// (band, row, col); cell (band 0, row 1, col 2) is NaN.
+    fn small_bands(nb: usize) -> Vec<Vec<f32>> {
+        (0..nb)
+            .map(|b| {
+                let mut v: Vec<f32> = (0..24)
+                    .map(|i| 100.0 * b as f32 + (i / 6) as f32 * 10.0 + (i % 6) as f32 + 0.25)
+                    .collect();
+                if b == 0 {
+                    v[6 + 2] = f32::NAN;
+                }
+                v
+            })
+            .collect()
+    }
+
+    const LAT: [f64; 4] = [3.0, 1.0, -1.0, -3.0];
+    const LON: [f64; 6] = [-5.0, -3.0, -1.0, 1.0, 3.0, 5.0];
+
+    fn dir_entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn writes_readable_georeferenced_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fc.tif");
+        let bands = small_bands(3);
+        write_geotiff(&path, &LAT, &LON, &bands, &names(3), &meta()).unwrap();
+        assert_eq!(dir_entries(dir.path()), vec!["fc.tif".to_string()]);
+
+        let ds = Dataset::open(&path).unwrap();
+        assert_eq!(ds.raster_size(), (6, 4));
+        assert_eq!(ds.raster_count(), 3);
+        let gt = ds.geo_transform().unwrap();
+        assert_eq!(gt, [-6.0, 2.0, 0.0, 4.0, 0.0, -2.0]);
+        assert_eq!(ds.spatial_ref().unwrap().auth_code().unwrap(), 4326);
+        assert_eq!(
+            ds.metadata_item("COMPRESSION", "IMAGE_STRUCTURE")
+                .as_deref(),
+            Some("DEFLATE")
+        );
+        assert_eq!(ds.metadata_item("units", "").as_deref(), Some("degC"));
+        assert_eq!(
+            ds.metadata_item("source", "").as_deref(),
+            Some("sstcast 0.1.0")
+        );
+
+        for (i, want) in names(3).iter().enumerate() {
+            let band = ds.rasterband(i + 1).unwrap();
+            assert_eq!(&band.description().unwrap(), want);
+            assert!(band.no_data_value().unwrap().is_nan());
+            let data = band.read_band_as::<f32>().unwrap();
+            assert_eq!(data.shape(), (6, 4));
+            for (got, exp) in data.data().iter().zip(&bands[i]) {
+                assert!(
+                    got == exp || (got.is_nan() && exp.is_nan()),
+                    "{got} != {exp}"
+                );
+            }
+        }
+        let b1 = ds.rasterband(1).unwrap().read_band_as::<f32>().unwrap();
+        assert!(b1.data()[6 + 2].is_nan());
+        assert_eq!(b1.data()[6 + 3], 13.25);
+        let b3 = ds.rasterband(3).unwrap().read_band_as::<f32>().unwrap();
+        assert_eq!(b3.data()[3 * 6 + 5], 235.25);
+    }
+
+    #[test]
+    fn ascending_latitudes_are_flipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("asc.tif");
+        let lat_asc: Vec<f64> = LAT.iter().rev().copied().collect();
+        // Row r of the ascending input is row 3-r of the north-up raster.
+        let north_up = small_bands(1).remove(0);
+        let asc: Vec<f32> = north_up.chunks(6).rev().flatten().copied().collect();
+        write_geotiff(&path, &lat_asc, &LON, &[asc], &names(1), &[]).unwrap();
+
+        let ds = Dataset::open(&path).unwrap();
+        assert_eq!(
+            ds.geo_transform().unwrap(),
+            [-6.0, 2.0, 0.0, 4.0, 0.0, -2.0]
+        );
+        let got = ds.rasterband(1).unwrap().read_band_as::<f32>().unwrap();
+        assert_eq!(got.data()[0], 0.25); // north-west cell
+        assert_eq!(got.data()[23], 35.25); // south-east cell
+        assert!(got.data()[8].is_nan());
+    }
+
+    #[test]
+    fn mismatched_buffer_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.tif");
+        let mut bands = small_bands(2);
+        bands[1].pop();
+        let err = write_geotiff(&path, &LAT, &LON, &bands, &names(2), &[]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GeoTiffError::BufferLen {
+                    wanted: 24,
+                    actual: 23,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = write_geotiff(&path, &LAT, &LON, &bands, &names(1), &[]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GeoTiffError::BandCount {
+                    bands: 1,
+                    actual: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(dir_entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn irregular_grid_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("irr.tif");
+        let bands = small_bands(1);
+        let lon = [-5.0, -3.0, -1.0, 1.5, 3.0, 5.0];
+        let err = write_geotiff(&path, &LAT, &lon, &bands, &names(1), &[]).unwrap_err();
+        assert!(matches!(err, GeoTiffError::IrregularGrid { .. }), "{err}");
+        let lon_dec: Vec<f64> = LON.iter().rev().copied().collect();
+        let err = write_geotiff(&path, &LAT, &lon_dec, &bands, &names(1), &[]).unwrap_err();
+        assert!(matches!(err, GeoTiffError::IrregularGrid { .. }), "{err}");
+        let lon_360 = [175.0, 177.0, 179.0, 181.0, 183.0, 185.0];
+        let err = write_geotiff(&path, &LAT, &lon_360, &bands, &names(1), &[]).unwrap_err();
+        assert!(matches!(err, GeoTiffError::IrregularGrid { .. }), "{err}");
+        // Tiny float noise (well under 1e-6 relative) is accepted.
+        let lon_noisy = [-5.0, -3.0 + 1e-9, -1.0, 1.0, 3.0 - 1e-9, 5.0];
+        write_geotiff(&path, &LAT, &lon_noisy, &bands, &names(1), &[]).unwrap();
+    }
+
+    #[test]
+    fn failure_leaves_no_temp_files_and_keeps_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let bands = small_bands(1);
+
+        // Parent directory does not exist: GDAL cannot create the file.
+        let missing = dir.path().join("nope").join("x.tif");
+        let err = write_geotiff(&missing, &LAT, &LON, &bands, &names(1), &[]).unwrap_err();
+        assert!(matches!(err, GeoTiffError::Gdal { .. }), "{err}");
+        assert!(dir_entries(dir.path()).is_empty());
+
+        // Rename fails (target is a non-empty directory) after the temporary
+        // file was fully written: it must be cleaned up, target untouched.
+        let target = dir.path().join("busy.tif");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("keep"), b"x").unwrap();
+        let err = write_geotiff(&target, &LAT, &LON, &bands, &names(1), &[]).unwrap_err();
+        assert!(matches!(err, GeoTiffError::Gdal { .. }), "{err}");
+        assert_eq!(dir_entries(dir.path()), vec!["busy.tif".to_string()]);
+        assert_eq!(dir_entries(&target), vec!["keep".to_string()]);
+
+        // A validation error leaves an existing file byte-for-byte intact.
+        let good = dir.path().join("good.tif");
+        write_geotiff(&good, &LAT, &LON, &bands, &names(1), &[]).unwrap();
+        let before = std::fs::read(&good).unwrap();
+        let err = write_geotiff(&good, &LAT, &LON, &bands, &names(2), &[]).unwrap_err();
+        assert!(matches!(err, GeoTiffError::BandCount { .. }), "{err}");
+        assert_eq!(std::fs::read(&good).unwrap(), before);
+        assert_eq!(
+            dir_entries(dir.path()),
+            vec!["busy.tif".to_string(), "good.tif".to_string()]
+        );
+    }
+
+    #[test]
+    fn overwrite_replaces_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fc.tif");
+        write_geotiff(&path, &LAT, &LON, &small_bands(1), &names(1), &[]).unwrap();
+        write_geotiff(&path, &LAT, &LON, &small_bands(3), &names(3), &[]).unwrap();
+        assert_eq!(Dataset::open(&path).unwrap().raster_count(), 3);
+        assert_eq!(dir_entries(dir.path()), vec!["fc.tif".to_string()]);
+    }
+
+    #[test]
+    fn gdalinfo_reports_global_grid_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("global.tif");
+        let lat: Vec<f64> = (0..89).map(|i| 88.0 - 2.0 * i as f64).collect();
+        let lon: Vec<f64> = (0..180).map(|i| -180.0 + 2.0 * i as f64).collect();
+        let bands: Vec<Vec<f32>> = (0..2)
+            .map(|b| {
+                (0..89 * 180)
+                    .map(|i| {
+                        if i % 7 == 0 {
+                            f32::NAN
+                        } else {
+                            b as f32 + (i % 180) as f32 * 0.1
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        write_geotiff(&path, &lat, &lon, &bands, &names(2), &meta()).unwrap();
+
+        let out = match std::process::Command::new("gdalinfo").arg(&path).output() {
+            Ok(out) => out,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!("gdalinfo not installed; skipping the gdalinfo check");
+                return;
+            }
+            Err(e) => panic!("cannot run gdalinfo: {e}"),
+        };
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        println!("{text}");
+        for want in [
+            "Size is 180, 89",
+            "Origin = (-181.000000000000000,89.000000000000000)",
+            "Pixel Size = (2.000000000000000,-2.000000000000000)",
+            "ID[\"EPSG\",4326]",
+            "COMPRESSION=DEFLATE",
+            "PREDICTOR=3",
+            "Band 2 Block=",
+            "Description = 2018-02 (lead 2)",
+            "NoData Value=nan",
+            "units=degC",
+        ] {
+            assert!(text.contains(want), "gdalinfo output lacks {want:?}");
+        }
+        assert!(!text.contains("Band 3 "));
+        // gdalinfo switches number formats for out-of-range longitudes
+        // (e.g. "(    -181.000,      89.000)"), so compare parsed values.
+        assert_eq!(corner(&text, "Upper Left"), (-181.0, 89.0));
+        assert_eq!(corner(&text, "Lower Left"), (-181.0, -89.0));
+        assert_eq!(corner(&text, "Upper Right"), (179.0, 89.0));
+        assert_eq!(corner(&text, "Lower Right"), (179.0, -89.0));
+    }
+
+    /// First "(x, y)" pair on gdalinfo's corner line `label`.
+    fn corner(text: &str, label: &str) -> (f64, f64) {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("gdalinfo output lacks {label:?}"));
+        let inner = &line[line.find('(').unwrap() + 1..line.find(')').unwrap()];
+        let (x, y) = inner.split_once(',').unwrap();
+        (x.trim().parse().unwrap(), y.trim().parse().unwrap())
+    }
+}

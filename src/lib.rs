@@ -1,0 +1,33 @@
+//! sstcast: batch sea-surface-temperature forecasting.
+//!
+//! The crate is organised by pipeline stage; data flow one way through them:
+//!
+//! ```text
+//! io::netcdf (read) -> grid::Cube -> region -> dataset -> train/model -> forecast
+//!     -> io::netcdf (write), io::geotiff, render -> verify
+//! ```
+//!
+//! - [`time`]: CF calendars and time units, reduced to integer periods.
+//! - [`grid`]: the canonical in-memory SST cube (north-to-south, -180..180, degC).
+//! - [`io`]: CF NetCDF reader and writer, GeoTIFF writer, atomic file writes.
+//! - [`region`]: tiles and named boxes: the units that get one model each.
+//! - [`dataset`]: normalisation and training windows (training period only).
+//! - [`model`]: the burn seq2seq GRU/LSTM encoder-decoder.
+//! - [`train`]: fitting one region.
+//! - [`forecast`]: all regions in parallel, autoregressive decoding, assembly on the grid.
+//! - [`render`]: heatmap PNGs.
+//! - [`verify`]: skill against climatology and persistence.
+//! - [`pipeline`]: configuration and the end-to-end run; [`cli`]: flags and exit codes.
+
+pub mod cli;
+pub mod dataset;
+pub mod forecast;
+pub mod grid;
+pub mod io;
+pub mod model;
+pub mod pipeline;
+pub mod region;
+pub mod render;
+pub mod time;
+pub mod train;
+pub mod verify;

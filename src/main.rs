@@ -1,0 +1,126 @@
+//! The `sstcast` binary: parse flags, set up logging, run, map errors to exit codes.
+//! All the work is in the library.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use sstcast::cli::{exit, exit_code, Cli, Command, LogFormat};
+
+// mimalloc: the many small tensors of region fits are allocation-heavy; glibc malloc was
+// measured several times slower under load (see ../shared/docs/burn-notes.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    init_logging(cli.log_format);
+    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    match cli.command {
+        Command::Forecast(args) => forecast(args, command_line),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SSTCAST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match format {
+        LogFormat::Human => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn forecast(args: sstcast::cli::ForecastArgs, command_line: String) -> ExitCode {
+    let rc = match args.into_run_config(command_line) {
+        Ok(rc) => rc,
+        Err(e) => return fail(&sstcast::pipeline::PipelineError::Config(e)),
+    };
+    let progress = Progress::new();
+    let result = sstcast::pipeline::run(&rc, &|r| progress.region_done(r));
+    progress.finish();
+    match result {
+        Ok(summary) => {
+            for f in &summary.files {
+                tracing::info!("wrote {}", f.display());
+            }
+            if let Some(skill) = &summary.skill {
+                println!("Skill of the {} forecast:\n\n{}", rc.year, skill.to_markdown());
+            } else {
+                tracing::info!("no observations of {} in the input: nothing to verify", rc.year);
+            }
+            tracing::info!(
+                "done: {} regions in {:.1} s -> {}",
+                summary.regions,
+                summary.seconds,
+                summary.out_dir.display()
+            );
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &sstcast::pipeline::PipelineError) -> ExitCode {
+    let code = exit_code(e);
+    let mut msg = format!("error: {e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !msg.contains(&s_text) {
+            msg.push_str(&format!("\n  caused by: {s_text}"));
+        }
+        src = s.source();
+    }
+    eprintln!("{msg}");
+    ExitCode::from(code)
+}
+
+/// A progress bar when stderr is a terminal, one log line per region otherwise (cron logs).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} regions fitted ({elapsed}) {msg}")
+                    .expect("static template"),
+            );
+            b
+        });
+        Self { bar }
+    }
+
+    fn region_done(&self, r: &sstcast::forecast::RegionForecast) {
+        let loss = r.losses.last().copied().unwrap_or(f32::NAN);
+        match &self.bar {
+            Some(b) => {
+                b.inc(1);
+                b.set_message(format!("last: {} (loss {loss:.3})", r.id));
+            }
+            None => tracing::info!(
+                "fitted {} ({} cells, final training loss {loss:.4})",
+                r.id,
+                r.cells.len()
+            ),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! One forecast run, start to finish: read -> regions -> fit -> forecast -> write/render -> verify.
+//!
+//! This module only sequences the stages and names the outputs; each stage lives in its own
+//! module. Data flows one way: nothing downstream reaches back into an earlier stage.
+//!
+//! Outputs of `forecast --year Y` go to `<outputs.dir>/<pipeline>/<Y>/`:
+//! `sst_forecast_<Y>.nc` (CF-1.8), `sst_forecast_<Y>.tif` (GeoTIFF, one band per lead) and
+//! `sst_forecast_<Y>.png` (heatmap of the mean over leads). Each file is written under a
+//! temporary name and renamed when complete.
+
+pub mod config;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use config::{ConfigError, Format, PipelineConfig};
+
+use crate::forecast::{self, FitPlan, Forecast, ForecastError, RegionForecast};
+use crate::grid::Cube;
+use crate::io::geotiff::{self, GeoTiffError};
+use crate::io::netcdf::{self as nc, ForecastFile, NetcdfError};
+use crate::model::ModelShape;
+use crate::region::{self, RegionError};
+use crate::render::{self, HeatmapStyle, RenderError};
+use crate::time::{Frequency, Period};
+use crate::train::TrainSettings;
+use crate::verify::{self, SkillTable};
+
+/// A validated run request: the pipeline plus the per-run choices from the command line.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The pipeline (with command-line overrides applied).
+    pub pipeline: PipelineConfig,
+    /// Where the pipeline came from (for provenance).
+    pub config_path: PathBuf,
+    /// The pipeline file's text (for provenance in the NetCDF output).
+    pub config_text: String,
+    /// Target year.
+    pub year: i64,
+    /// Worker threads.
+    pub threads: usize,
+    /// The command line, for `history`.
+    pub command_line: String,
+}
+
+/// Everything that can stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No input file matched.
+    #[error("no input file matches {pattern:?}")]
+    NoInput {
+        /// The pattern.
+        pattern: String,
+    },
+    /// Reading or writing NetCDF.
+    #[error(transparent)]
+    Netcdf(#[from] NetcdfError),
+    /// Regions.
+    #[error(transparent)]
+    Region(#[from] RegionError),
+    /// Fitting and forecasting.
+    #[error(transparent)]
+    Forecast(#[from] ForecastError),
+    /// GeoTIFF output.
+    #[error(transparent)]
+    GeoTiff(#[from] GeoTiffError),
+    /// PNG output.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// Creating the output directory or another output.
+    #[error("cannot write {path}: {source}")]
+    Output {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// The output directory.
+    pub out_dir: PathBuf,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Number of regions fitted.
+    pub regions: usize,
+    /// Verification against observations, when the input covers the target period.
+    pub skill: Option<SkillTable>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Expands the input patterns (paths or globs) into a sorted, de-duplicated file list.
+pub fn expand_inputs(patterns: &[String]) -> Result<Vec<PathBuf>, PipelineError> {
+    let mut out = Vec::new();
+    for p in patterns {
+        let is_glob = p.contains(['*', '?', '[']);
+        if !is_glob {
+            let path = PathBuf::from(p);
+            if path.is_dir() {
+                let mut found: Vec<PathBuf> = std::fs::read_dir(&path)
+                    .map_err(|source| PipelineError::Output {
+                        path: path.clone(),
+                        source,
+                    })?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| f.extension().is_some_and(|x| x == "nc" || x == "nc4"))
+                    .collect();
+                if found.is_empty() {
+                    return Err(PipelineError::NoInput { pattern: p.clone() });
+                }
+                out.append(&mut found);
+            } else {
+                // A plain path that does not exist is reported by the reader, naming it.
+                out.push(path);
+            }
+            continue;
+        }
+        let matches: Vec<PathBuf> = glob::glob(p)
+            .map_err(|_| PipelineError::NoInput { pattern: p.clone() })?
+            .filter_map(Result::ok)
+            .collect();
+        if matches.is_empty() {
+            return Err(PipelineError::NoInput { pattern: p.clone() });
+        }
+        out.extend(matches);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Runs a forecast end to end.
+pub fn run(
+    rc: &RunConfig,
+    progress: &(dyn Fn(&RegionForecast) + Sync),
+) -> Result<RunSummary, PipelineError> {
+    let t0 = Instant::now();
+    let p = &rc.pipeline;
+    let files = expand_inputs(&p.input.files.patterns())?;
+    tracing::info!("reading {} input file(s)", files.len());
+    let monthly = nc::read_cube(&files, p.input.variable.as_deref())?;
+    let cube = match p.temporal {
+        Frequency::Monthly => monthly,
+        Frequency::Annual => monthly.annual_means(),
+    };
+    tracing::info!(
+        "input: variable {:?}, {} x {} grid, {} steps {}..{}",
+        cube.variable,
+        cube.grid.nlat(),
+        cube.grid.nlon(),
+        cube.len(),
+        cube.start.label(cube.freq),
+        cube.period(cube.len().saturating_sub(1)).label(cube.freq)
+    );
+
+    let origin = Period::year_start(rc.year, cube.freq);
+    let steps = forecast::training_steps(&cube, origin)?;
+    let mask = forecast::ocean_mask(&cube, steps);
+    let regions = region::build(&cube.grid, &mask, p.regions.tiles, &p.regions.boxes)?;
+    tracing::info!(
+        "fitting {} region(s) on {} training steps before {} with {} thread(s)",
+        regions.len(),
+        steps,
+        origin.label(cube.freq),
+        rc.threads
+    );
+    let m = &p.model;
+    let plan = FitPlan {
+        shape: ModelShape {
+            cell: m.cell,
+            layers: m.layers,
+            hidden: m.hidden,
+            channels: 0,
+        },
+        settings: TrainSettings {
+            window: m.window,
+            horizon: m.horizon,
+            epochs: m.epochs,
+            batch: m.batch,
+            learning_rate: m.learning_rate,
+            l2: m.l2,
+        },
+        seed: m.seed,
+        threads: rc.threads,
+    };
+    let fc = forecast::run(&cube, origin, &regions, &plan, progress)?;
+
+    let out_dir = p.outputs.dir.join(p.name()).join(rc.year.to_string());
+    std::fs::create_dir_all(&out_dir).map_err(|source| PipelineError::Output {
+        path: out_dir.clone(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let stem = format!("sst_forecast_{}", rc.year);
+    let product = p.product.clone().unwrap_or_else(|| cube.variable.clone());
+    if p.outputs.formats.contains(&Format::Netcdf) {
+        let path = out_dir.join(format!("{stem}.nc"));
+        write_netcdf(&path, rc, &fc, &files, &product)?;
+        written.push(path);
+    }
+    if p.outputs.formats.contains(&Format::Geotiff) {
+        let path = out_dir.join(format!("{stem}.tif"));
+        write_geotiff(&path, rc, &fc, &product)?;
+        written.push(path);
+    }
+    if p.outputs.formats.contains(&Format::Png) {
+        let path = out_dir.join(format!("{stem}.png"));
+        let mean = fc.mean_over_leads();
+        let what = match fc.freq {
+            Frequency::Monthly if fc.horizon == 12 => format!("{} annual mean", rc.year),
+            _ => format!(
+                "{}..{} mean",
+                fc.first.label(fc.freq),
+                Period(fc.first.0 + fc.horizon as i64 - 1).label(fc.freq)
+            ),
+        };
+        let style = HeatmapStyle {
+            title: format!("{product} sea surface temperature forecast, {what} (sstcast)"),
+            units_label: "Sea surface temperature (°C)".into(),
+            ..HeatmapStyle::default()
+        };
+        render::render_heatmap(&path, &fc.grid.lat, &fc.grid.lon, &mean, &style)?;
+        written.push(path);
+    }
+    let skill = verify::evaluate(&cube, steps, &fc);
+    if let Some(table) = &skill {
+        let path = out_dir.join(format!("skill_{}.md", rc.year));
+        crate::io::write_atomic(&path, table.to_markdown().as_bytes()).map_err(|source| {
+            PipelineError::Output {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        written.push(path);
+    }
+    Ok(RunSummary {
+        out_dir,
+        files: written,
+        regions: fc.regions.len(),
+        skill,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+fn provenance(rc: &RunConfig) -> (String, String) {
+    let m = &rc.pipeline.model;
+    let source = format!(
+        "sstcast {} ({}): one seq2seq {}-layer {} encoder-decoder (hidden {}, window {}, horizon {}) per region, burn {}",
+        env!("CARGO_PKG_VERSION"),
+        rc.config_path.display(),
+        m.layers,
+        match m.cell {
+            crate::model::CellKind::Gru => "GRU",
+            crate::model::CellKind::Lstm => "LSTM",
+        },
+        m.hidden,
+        m.window,
+        m.horizon,
+        "0.22.1",
+    );
+    let history = format!(
+        "{}: {} (sstcast {})",
+        now_utc(),
+        rc.command_line,
+        env!("CARGO_PKG_VERSION")
+    );
+    (source, history)
+}
+
+fn write_netcdf(
+    path: &Path,
+    rc: &RunConfig,
+    fc: &Forecast,
+    files: &[PathBuf],
+    product: &str,
+) -> Result<(), PipelineError> {
+    let (source, history) = provenance(rc);
+    let f = ForecastFile {
+        grid: &fc.grid,
+        freq: fc.freq,
+        first: fc.first,
+        values: &fc.values,
+        title: format!(
+            "sstcast {} sea surface temperature forecast for {} from {}",
+            rc.pipeline.name(),
+            rc.year,
+            product
+        ),
+        source,
+        history,
+        comment: format!(
+            "Forecast reference time {}: models were trained only on data before it and decoded autoregressively. Cells outside every forecast region are fill.",
+            fc.first.label(fc.freq)
+        ),
+        config: rc.config_text.clone(),
+        inputs: files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    nc::write_forecast(path, &f)?;
+    Ok(())
+}
+
+fn write_geotiff(
+    path: &Path,
+    rc: &RunConfig,
+    fc: &Forecast,
+    product: &str,
+) -> Result<(), PipelineError> {
+    let bands: Vec<Vec<f32>> = (0..fc.horizon).map(|k| fc.lead(k).to_vec()).collect();
+    let unit = match fc.freq {
+        Frequency::Monthly => "month",
+        Frequency::Annual => "year",
+    };
+    let names: Vec<String> = (0..fc.horizon)
+        .map(|k| {
+            format!(
+                "{} (lead {} {unit}{})",
+                Period(fc.first.0 + k as i64).label(fc.freq),
+                k + 1,
+                if k == 0 { "" } else { "s" }
+            )
+        })
+        .collect();
+    let (source, _) = provenance(rc);
+    let meta = vec![
+        ("units".to_string(), "degC".to_string()),
+        ("variable".to_string(), "sea_surface_temperature".to_string()),
+        ("product".to_string(), product.to_string()),
+        ("source".to_string(), source),
+        (
+            "forecast_reference_time".to_string(),
+            fc.first.label(fc.freq),
+        ),
+    ];
+    geotiff::write_geotiff(path, &fc.grid.lat, &fc.grid.lon, &bands, &names, &meta)?;
+    Ok(())
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (no time-zone crate needed).
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let ax = crate::time::TimeAxis::parse("seconds since 1970-01-01", crate::time::Calendar::ProlepticGregorian)
+        .expect("constant units");
+    let d = ax.date(secs as f64).expect("finite");
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        d,
+        s / 3600,
+        (s % 3600) / 60,
+        s % 60
+    )
+}
+
+/// Cube of the input, for tools that need the data without a run (e.g. verification).
+pub fn read_input(p: &PipelineConfig) -> Result<Cube, PipelineError> {
+    let files = expand_inputs(&p.input.files.patterns())?;
+    let monthly = nc::read_cube(&files, p.input.variable.as_deref())?;
+    Ok(match p.temporal {
+        Frequency::Monthly => monthly,
+        Frequency::Annual => monthly.annual_means(),
+    })
+}

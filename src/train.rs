@@ -1,0 +1,236 @@
+//! Fitting one region's forecaster: mini-batch Adam with teacher forcing.
+//!
+//! The loop is deliberately plain: shuffled windows from the training period, mean squared
+//! error on standardised anomalies, Adam with coupled L2 (`l2`) and gradient-norm clipping
+//! at 1 (recurrent nets occasionally produce a large gradient early on; clipping keeps one
+//! bad batch from ruining a fit). All randomness (initial weights, shuffling) comes from a
+//! per-region RNG seeded from the run seed and the region id, so a fit does not depend on
+//! which thread ran it or in which order regions were scheduled.
+//!
+//! The backend is burn's pure-Rust `flex` CPU backend without its `rayon` feature: one fit
+//! runs on one thread, and sstcast parallelises across regions instead (the tiny matmuls of
+//! these models gain nothing from intra-op threads, and two thread pools fight).
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::dataset::{slice_steps, window_starts};
+use crate::model::{ModelShape, Seq2Seq};
+
+/// Optimisation settings for one fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainSettings {
+    /// Input steps.
+    pub window: usize,
+    /// Output steps.
+    pub horizon: usize,
+    /// Passes over the training windows.
+    pub epochs: usize,
+    /// Windows per batch.
+    pub batch: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// L2 penalty on the weights.
+    pub l2: f64,
+}
+
+/// A fitted model with its training history.
+#[derive(Debug)]
+pub struct Fit {
+    /// The trained model, on a plain (non-autodiff) device, ready for inference.
+    pub model: Seq2Seq,
+    /// Mean training loss of each epoch (MSE of standardised anomalies).
+    pub losses: Vec<f32>,
+}
+
+/// Training failed before it started.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// Not enough training steps for one window.
+    #[error("only {steps} training steps, fewer than window {window} + horizon {horizon}")]
+    TooShort {
+        /// Training steps available.
+        steps: usize,
+        /// Input window.
+        window: usize,
+        /// Horizon.
+        horizon: usize,
+    },
+}
+
+/// The device fits run on: burn's flex CPU backend (see the module docs), or libtorch when
+/// sstcast is built with the `tch` feature.
+pub fn device() -> Device {
+    #[cfg(feature = "tch")]
+    {
+        Device::libtorch()
+    }
+    #[cfg(not(feature = "tch"))]
+    {
+        Device::flex()
+    }
+}
+
+/// Fits a model on `series` (`[t][channel]`, standardised anomalies, training period only).
+pub fn fit(
+    series: &[f32],
+    shape: ModelShape,
+    s: &TrainSettings,
+    seed: u64,
+) -> Result<Fit, TrainError> {
+    let c = shape.channels;
+    let nt = series.len() / c;
+    let starts = window_starts(nt, s.window, s.horizon);
+    if starts.is_empty() {
+        return Err(TrainError::TooShort {
+            steps: nt,
+            window: s.window,
+            horizon: s.horizon,
+        });
+    }
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let device = device().autodiff();
+    let mut model = Seq2Seq::new(shape, &mut rng, &device);
+    let mut adam = AdamConfig::new()
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)));
+    if s.l2 > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(s.l2 as f32)));
+    }
+    let mut optim = adam.init();
+    let mut order = starts.clone();
+    let mut losses = Vec::with_capacity(s.epochs);
+    for _ in 0..s.epochs {
+        order.shuffle(&mut rng);
+        let mut total = 0.0f64;
+        for chunk in order.chunks(s.batch) {
+            let (x, y) = batch(series, c, chunk, s.window, s.horizon, &device);
+            let pred = model.forward_teacher(x, y.clone());
+            let loss = (pred - y).square().mean();
+            total += loss.clone().into_scalar_f32() as f64 * chunk.len() as f64;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(s.learning_rate, model, grads);
+        }
+        losses.push((total / order.len() as f64) as f32);
+    }
+    Ok(Fit {
+        model: model.valid(),
+        losses,
+    })
+}
+
+/// Builds `x` `[B, window, C]` and `y` `[B, horizon, C]` tensors for the given window starts.
+fn batch(
+    series: &[f32],
+    c: usize,
+    starts: &[usize],
+    window: usize,
+    horizon: usize,
+    device: &Device,
+) -> (Tensor<3>, Tensor<3>) {
+    let b = starts.len();
+    let mut xs = Vec::with_capacity(b * window * c);
+    let mut ys = Vec::with_capacity(b * horizon * c);
+    for &st in starts {
+        xs.extend_from_slice(slice_steps(series, c, st, window));
+        ys.extend_from_slice(slice_steps(series, c, st + window, horizon));
+    }
+    (
+        Tensor::from_data(TensorData::new(xs, [b, window, c]), device),
+        Tensor::from_data(TensorData::new(ys, [b, horizon, c]), device),
+    )
+}
+
+/// Autoregressive forecast of `horizon` steps after the input window `x` (`[window][channel]`).
+pub fn predict(model: &Seq2Seq, x: &[f32], channels: usize, horizon: usize) -> Vec<f32> {
+    let window = x.len() / channels;
+    let device = device();
+    let x = Tensor::<3>::from_data(TensorData::new(x.to_vec(), [1, window, channels]), &device);
+    model
+        .forecast(x, horizon)
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32 output")
+}
+
+/// Extension: a scalar tensor's value.
+trait IntoScalarF32 {
+    fn into_scalar_f32(self) -> f32;
+}
+
+impl IntoScalarF32 for Tensor<1> {
+    fn into_scalar_f32(self) -> f32 {
+        self.into_data().try_into_vec::<f32>().expect("f32 loss")[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CellKind;
+
+    fn settings() -> TrainSettings {
+        TrainSettings {
+            window: 12,
+            horizon: 6,
+            epochs: 60,
+            batch: 8,
+            learning_rate: 0.01,
+            l2: 0.0,
+        }
+    }
+
+    /// A learnable series: two channels of a slow sine, 96 steps.
+    fn series() -> Vec<f32> {
+        (0..96)
+            .flat_map(|t| {
+                let a = (t as f32 * 0.35).sin();
+                [a, 0.5 * a]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn loss_decreases_and_fit_is_deterministic() {
+        let shape = ModelShape {
+            cell: CellKind::Gru,
+            layers: 1,
+            hidden: 8,
+            channels: 2,
+        };
+        let s = series();
+        let a = fit(&s, shape, &settings(), 5).unwrap();
+        assert!(
+            a.losses.last().unwrap() < &(a.losses[0] * 0.5),
+            "losses {:?}",
+            a.losses
+        );
+        let b = fit(&s, shape, &settings(), 5).unwrap();
+        assert_eq!(a.losses, b.losses);
+        let x = &s[(96 - 12) * 2..];
+        assert_eq!(predict(&a.model, x, 2, 6), predict(&b.model, x, 2, 6));
+    }
+
+    #[test]
+    fn too_short_is_an_error() {
+        let shape = ModelShape {
+            cell: CellKind::Lstm,
+            layers: 1,
+            hidden: 4,
+            channels: 2,
+        };
+        let e = fit(&series()[..20], shape, &settings(), 1).unwrap_err();
+        assert_eq!(
+            e,
+            TrainError::TooShort {
+                steps: 10,
+                window: 12,
+                horizon: 6
+            }
+        );
+    }
+}

@@ -1,0 +1,82 @@
+# sstcast — the two commands of the README:
+#   make forecast YEAR=2018   fit every ocean region on data before YEAR, forecast YEAR
+#   make test                 unit + integration tests
+# Both install what they need first (deps: Debian packages; grids: ERSST v5 input).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+YEAR ?= 2018
+PIPELINE ?= pipelines/ersst-monthly.yaml
+THREADS ?=
+# Local copy of NOAA ERSST v5 to link into grids/ (default: the team's shared mirror).
+SST_MIRROR ?= $(if $(wildcard ../shared/grids/ersst-v5),../shared/grids/ersst-v5,)
+ERSST_URL ?= https://downloads.psl.noaa.gov/Datasets/noaa.ersst.v5/sst.mnmean.nc
+CARGO ?= cargo
+
+DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
+                python3-venv libudunits2-0 unzip curl ca-certificates
+
+.PHONY: forecast test deps grids build release lint fmt clean help
+
+help:
+	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
+	@echo "make test                 run the test suite"
+	@echo "make deps | grids | release | lint"
+
+## deps: the Debian packages sstcast builds and tests against (installs them when root).
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all system packages present"; exit 0; fi; \
+	cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$(echo $$missing)"; \
+	if [ "$$(id -u)" = 0 ]; then echo "deps: installing $$(echo $$missing)"; bash -c "$$cmd"; \
+	else echo "deps: missing packages: $$(echo $$missing)"; echo "run as root:  sudo bash -c '$$cmd'"; exit 1; fi
+	@command -v $(CARGO) >/dev/null || { echo "deps: cargo not found: install Rust (https://rustup.rs)"; exit 1; }
+
+## grids: ERSST v5 into grids/ersst-v5/ (link from SST_MIRROR, else download from NOAA).
+grids: grids/ersst-v5/.ready
+
+grids/ersst-v5/.ready:
+	@mkdir -p grids/ersst-v5
+	@if [ -n "$(SST_MIRROR)" ] && [ -d "$(SST_MIRROR)" ]; then \
+	  src=$$(cd "$(SST_MIRROR)" && pwd); \
+	  if [ -d "$$src/monthly" ]; then ln -sfn "$$src/monthly" grids/ersst-v5/monthly; \
+	  else mkdir -p grids/ersst-v5/monthly; ln -sf "$$src"/*.nc grids/ersst-v5/monthly/; fi; \
+	  [ -f "$$src/sst.mnmean.nc" ] && ln -sf "$$src/sst.mnmean.nc" grids/ersst-v5/sst.mnmean.nc || true; \
+	  echo "grids: linked ERSST v5 from $$src"; \
+	else \
+	  echo "grids: no mirror (SST_MIRROR unset or missing); downloading ERSST v5 from $(ERSST_URL)"; \
+	  mkdir -p grids/ersst-v5/monthly; \
+	  if curl -fL --retry 2 --connect-timeout 20 -o grids/ersst-v5/monthly/.sst.mnmean.nc.part "$(ERSST_URL)"; then \
+	    mv grids/ersst-v5/monthly/.sst.mnmean.nc.part grids/ersst-v5/monthly/sst.mnmean.nc; \
+	  else \
+	    rm -f grids/ersst-v5/monthly/.sst.mnmean.nc.part; \
+	    echo "grids: ERROR: could not download $(ERSST_URL)."; \
+	    echo "       Put ERSST v5 NetCDF files in a folder and run: make grids SST_MIRROR=/path/to/folder"; \
+	    exit 1; \
+	  fi; \
+	fi
+	@ls grids/ersst-v5/monthly/*.nc >/dev/null 2>&1 || { echo "grids: ERROR: no .nc file under grids/ersst-v5/monthly"; exit 1; }
+	@touch $@
+
+## release: the one optimised build that `forecast` uses.
+release: deps
+	$(CARGO) build --release --locked
+
+forecast: release grids
+	./target/release/sstcast forecast --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
+
+## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids.
+test: deps grids
+	$(CARGO) test --locked
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt
+
+clean:
+	$(CARGO) clean
+	rm -f grids/ersst-v5/.ready

@@ -1,0 +1,84 @@
+//! Test harness: temporary directories, the real ERSST grids, and running the binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The ERSST v5 per-year files: `grids/ersst-v5/monthly` (after `make grids`) or the shared
+/// mirror next to the repository. `None` when neither exists.
+pub fn ersst_monthly() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        root.join("grids/ersst-v5/monthly"),
+        root.join("../shared/grids/ersst-v5/monthly"),
+    ]
+    .into_iter()
+    .find(|p| p.join("sst.mon.2018.nc").exists())
+}
+
+/// The shared CF checker, when present.
+pub fn cfcheck() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/cfcheck");
+    p.exists().then_some(p)
+}
+
+/// Runs `sstcast` with `args` in `cwd`.
+pub fn sstcast(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sstcast"))
+        .args(args)
+        .current_dir(cwd)
+        .env("SSTCAST_LOG", "info")
+        .output()
+        .expect("run sstcast")
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Writes a pipeline file into `dir` and returns its path.
+pub fn pipeline(dir: &Path, name: &str, yaml: &str) -> PathBuf {
+    let p = dir.join(format!("{name}.yaml"));
+    std::fs::write(&p, yaml).unwrap();
+    p
+}
+
+/// A small real pipeline: three named boxes, a small GRU, a few epochs.
+pub fn small_pipeline(input: &str, out: &Path) -> String {
+    format!(
+        r#"name: small
+product: NOAA ERSST v5
+input:
+  files: {input}
+temporal: monthly
+regions:
+  boxes:
+    - name: iceland-south
+      lat: [56, 64]
+      lon: [340, 348]
+    - name: nino34
+      lat: [-5, 5]
+      lon: [190, 240]
+    - name: tasman
+      lat: [-44, -34]
+      lon: [150, 170]
+model: {{cell: gru, layers: 2, hidden: 12, window: 24, horizon: 12, learning_rate: 0.005, l2: 1.0e-5, epochs: 4, batch: 16, seed: 3}}
+outputs:
+  dir: {out}
+  formats: [netcdf, geotiff, png]
+"#,
+        out = out.display()
+    )
+}
+
+/// Names of the files in `dir` (sorted), to check that no temporary file is left.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}

@@ -88,12 +88,10 @@ pub struct Cube {
 impl Cube {
     /// Number of time steps.
     pub fn len(&self) -> usize {
-        let n = self.grid.ncells();
-        if n == 0 {
-            0
-        } else {
-            self.values.len() / n
-        }
+        self.values
+            .len()
+            .checked_div(self.grid.ncells())
+            .unwrap_or(0)
     }
 
     /// True when the cube holds no time step.
@@ -130,13 +128,19 @@ impl Cube {
     /// end of the record are dropped, never padded (the original project's annual mean
     /// inserted a spurious 0 and dropped the last complete year; this one does neither).
     pub fn annual_means(&self) -> Cube {
-        assert_eq!(self.freq, Frequency::Monthly, "annual means need monthly input");
+        assert_eq!(
+            self.freq,
+            Frequency::Monthly,
+            "annual means need monthly input"
+        );
         let n = self.grid.ncells();
         let first_year = (self.start.0 + 11).div_euclid(12); // first year starting in range
         let last_year = self.end().0.div_euclid(12) - 1; // last year whose December is in range
         let mut values = Vec::new();
         for year in first_year..=last_year {
-            let t0 = self.index_of(Period::month(year, 1)).expect("year in range");
+            let t0 = self
+                .index_of(Period::month(year, 1))
+                .expect("year in range");
             for c in 0..n {
                 let mut sum = 0.0f64;
                 let mut ok = true;

@@ -17,7 +17,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     init_logging(cli.log_format);
@@ -54,9 +58,16 @@ fn forecast(args: sstcast::cli::ForecastArgs, command_line: String) -> ExitCode 
                 tracing::info!("wrote {}", f.display());
             }
             if let Some(skill) = &summary.skill {
-                println!("Skill of the {} forecast:\n\n{}", rc.year, skill.to_markdown());
+                println!(
+                    "Skill of the {} forecast:\n\n{}",
+                    rc.year,
+                    skill.to_markdown()
+                );
             } else {
-                tracing::info!("no observations of {} in the input: nothing to verify", rc.year);
+                tracing::info!(
+                    "no observations of {} in the input: nothing to verify",
+                    rc.year
+                );
             }
             tracing::info!(
                 "done: {} regions in {:.1} s -> {}",
@@ -95,8 +106,10 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = indicatif::ProgressBar::new_spinner();
             b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos} regions fitted ({elapsed}) {msg}")
-                    .expect("static template"),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} regions fitted ({elapsed}) {msg}",
+                )
+                .expect("static template"),
             );
             b
         });

@@ -91,7 +91,13 @@ fn uniform1(rng: &mut impl Rng, n: usize, bound: f32, device: &Device) -> Param<
 }
 
 impl RecurrentLayer {
-    fn new(cell: CellKind, input: usize, hidden: usize, rng: &mut impl Rng, device: &Device) -> Self {
+    fn new(
+        cell: CellKind,
+        input: usize,
+        hidden: usize,
+        rng: &mut impl Rng,
+        device: &Device,
+    ) -> Self {
         let g = cell.gates();
         let bound = 1.0 / (hidden as f32).sqrt();
         Self {
@@ -286,7 +292,10 @@ mod tests {
             let a = m1.forecast(x.clone(), 4);
             assert_eq!(a.dims(), [2, 4, 3]);
             let b = m2.forecast(x, 4);
-            assert_eq!(a.into_data().try_into_vec::<f32>().unwrap(), b.into_data().try_into_vec::<f32>().unwrap());
+            assert_eq!(
+                a.into_data().try_into_vec::<f32>().unwrap(),
+                b.into_data().try_into_vec::<f32>().unwrap()
+            );
         }
     }
 
@@ -317,8 +326,16 @@ mod tests {
             *v = 100.0; // change the last target step only
         }
         let y2 = Tensor::from_data(TensorData::new(y2, [1, 3, 3]), &dev);
-        let a = m.forward_teacher(x.clone(), y).into_data().try_into_vec::<f32>().unwrap();
-        let b = m.forward_teacher(x, y2).into_data().try_into_vec::<f32>().unwrap();
+        let a = m
+            .forward_teacher(x.clone(), y)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let b = m
+            .forward_teacher(x, y2)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
         assert_eq!(a, b, "the last target must never be an input");
     }
 }

@@ -51,7 +51,9 @@ pub enum RegionError {
         lon: [f64; 2],
     },
     /// No region at all.
-    #[error("the pipeline defines no region with ocean cells (set regions.tiles and/or regions.boxes)")]
+    #[error(
+        "the pipeline defines no region with ocean cells (set regions.tiles and/or regions.boxes)"
+    )]
     Empty,
 }
 
@@ -174,6 +176,9 @@ mod tests {
         };
         let e = build(&g, &ocean, None, &[b]).unwrap_err();
         assert!(e.to_string().contains("sahara"));
-        assert_eq!(build(&g, &ocean, Some([5, 5]), &[]), Err(RegionError::Empty));
+        assert_eq!(
+            build(&g, &ocean, Some([5, 5]), &[]),
+            Err(RegionError::Empty)
+        );
     }
 }

@@ -44,7 +44,9 @@ pub enum TimeError {
     #[error("cannot parse time units {0:?} (expected e.g. \"days since 1800-01-01 00:00:00\")")]
     BadUnits(String),
     /// A mixed-calendar reference date before the Gregorian reform.
-    #[error("reference date {0} is before 1582-10-15 in the mixed standard calendar: not supported")]
+    #[error(
+        "reference date {0} is before 1582-10-15 in the mixed standard calendar: not supported"
+    )]
     PreGregorian(String),
     /// An offset that is not a finite number.
     #[error("time value {0} is not finite")]
@@ -247,7 +249,11 @@ impl TimeAxis {
                 };
                 let whole = (months + 1e-6).floor() as i64;
                 let total = self.ref_date.0 * 12 + (self.ref_date.1 - 1) + whole;
-                (total.div_euclid(12), total.rem_euclid(12) + 1, self.ref_date.2)
+                (
+                    total.div_euclid(12),
+                    total.rem_euclid(12) + 1,
+                    self.ref_date.2,
+                )
             }
         };
         Ok(Date {
@@ -275,7 +281,11 @@ impl TimeAxis {
 
 fn parse_time_of_day(s: &str) -> Option<f64> {
     // Strip a trailing zone designator ("Z", "UTC", "+00:00"): SST products are all UTC.
-    let s = s.trim().trim_end_matches('z').trim_end_matches("utc").trim();
+    let s = s
+        .trim()
+        .trim_end_matches('z')
+        .trim_end_matches("utc")
+        .trim();
     let s = s.split(['+']).next().unwrap_or("").trim();
     if s.is_empty() {
         return Some(0.0);
@@ -352,8 +362,11 @@ mod tests {
 
     #[test]
     fn hours_and_iso_reference() {
-        let ax = TimeAxis::parse("hours since 1970-01-01T00:00:00Z", Calendar::ProlepticGregorian)
-            .unwrap();
+        let ax = TimeAxis::parse(
+            "hours since 1970-01-01T00:00:00Z",
+            Calendar::ProlepticGregorian,
+        )
+        .unwrap();
         let d = ax.date(24.0 * 59.0).unwrap(); // 1970 is not leap: day 59 = March 1
         assert_eq!((d.year, d.month, d.day), (1970, 3, 1));
     }

@@ -96,8 +96,7 @@ pub fn fit(
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let device = device().autodiff();
     let mut model = Seq2Seq::new(shape, &mut rng, &device);
-    let mut adam = AdamConfig::new()
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)));
+    let mut adam = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)));
     if s.l2 > 0.0 {
         adam = adam.with_weight_decay(Some(WeightDecayConfig::new(s.l2 as f32)));
     }

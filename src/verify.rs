@@ -103,7 +103,13 @@ pub fn evaluate(cube: &Cube, steps: usize, fc: &Forecast) -> Option<SkillTable> 
         let model = fc.lead(lead);
         // References only where the model forecast, for a like-for-like comparison.
         let clim: Vec<f32> = (0..n)
-            .map(|c| if model[c].is_finite() { norm.climatology(p, c) } else { f32::NAN })
+            .map(|c| {
+                if model[c].is_finite() {
+                    norm.climatology(p, c)
+                } else {
+                    f32::NAN
+                }
+            })
             .collect();
         let pers: Vec<f32> = (0..n)
             .map(|c| {

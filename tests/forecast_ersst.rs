@@ -16,7 +16,15 @@ fn run(dir: &Path, input: &str, out: &Path) -> std::path::PathBuf {
     let cfg = pipeline(dir, "small", &small_pipeline(input, out));
     let o = sstcast(
         dir,
-        &["forecast", "--config", cfg.to_str().unwrap(), "--year", "2018", "--threads", "2"],
+        &[
+            "forecast",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--year",
+            "2018",
+            "--threads",
+            "2",
+        ],
     );
     assert!(o.status.success(), "sstcast failed: {}", stderr(&o));
     out.join("small/2018")
@@ -62,26 +70,41 @@ fn forecast_2018_on_ersst_writes_checked_outputs() {
         for m in 0..12 {
             let (f, o) = (fc.step(m)[k], obs.step(m)[k]);
             assert!((lo..hi).contains(&f), "{lat},{lon} month {m}: forecast {f}");
-            assert!((f - o).abs() < 3.0, "{lat},{lon} month {m}: forecast {f} vs observed {o}");
+            assert!(
+                (f - o).abs() < 3.0,
+                "{lat},{lon} month {m}: forecast {f} vs observed {o}"
+            );
         }
     }
     // Outside the regions: fill. Land inside a region: fill.
     assert!(fc.step(0)[cell(0.0, 0.0)].is_nan());
     let in_regions = fc.step(0).iter().filter(|v| v.is_finite()).count();
-    assert!((150..=400).contains(&in_regions), "{in_regions} forecast cells");
+    assert!(
+        (150..=400).contains(&in_regions),
+        "{in_regions} forecast cells"
+    );
 
     // GeoTIFF: 12 float32 bands, EPSG:4326, north-up cell-edge georeferencing, band names.
     let ds = gdal::Dataset::open(dir.join("sst_forecast_2018.tif")).unwrap();
     assert_eq!(ds.raster_count(), 12);
     assert_eq!(ds.raster_size(), (180, 89));
-    assert_eq!(ds.geo_transform().unwrap(), [-181.0, 2.0, 0.0, 89.0, 0.0, -2.0]);
+    assert_eq!(
+        ds.geo_transform().unwrap(),
+        [-181.0, 2.0, 0.0, 89.0, 0.0, -2.0]
+    );
     assert_eq!(ds.spatial_ref().unwrap().auth_code().unwrap(), 4326);
     let b1 = ds.rasterband(1).unwrap();
     assert_eq!(b1.description().unwrap(), "2018-01 (lead 1 month)");
     assert!(b1.no_data_value().unwrap().is_nan());
-    let px = b1.read_as::<f32>((0, 0), (180, 89), (180, 89), None).unwrap();
+    let px = b1
+        .read_as::<f32>((0, 0), (180, 89), (180, 89), None)
+        .unwrap();
     let k = cell(0.0, -170.0);
-    assert_eq!(px.data()[k], fc.step(0)[k], "GeoTIFF and NetCDF hold the same values");
+    assert_eq!(
+        px.data()[k],
+        fc.step(0)[k],
+        "GeoTIFF and NetCDF hold the same values"
+    );
 
     // PNG: the heatmap, at its nominal size.
     let png = image::open(dir.join("sst_forecast_2018.png")).unwrap();
@@ -91,7 +114,10 @@ fn forecast_2018_on_ersst_writes_checked_outputs() {
     if let Some(cf) = cfcheck() {
         let o = std::process::Command::new(cf).arg(&nc).output().unwrap();
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(o.status.success() && text.contains("ERRORS detected: 0"), "{text}");
+        assert!(
+            o.status.success() && text.contains("ERRORS detected: 0"),
+            "{text}"
+        );
     } else {
         eprintln!("cfcheck not found: CF check skipped");
     }
@@ -129,11 +155,33 @@ fn bad_config_and_missing_input_exit_with_documented_codes() {
     let out = tmp.path().join("out");
     let good = small_pipeline("nothing/here/*.nc", &out);
     let cfg = pipeline(tmp.path(), "typo", &good.replace("epochs: 4", "epoch: 4"));
-    let o = sstcast(tmp.path(), &["forecast", "--config", cfg.to_str().unwrap(), "--year", "2018"]);
+    let o = sstcast(
+        tmp.path(),
+        &[
+            "forecast",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--year",
+            "2018",
+        ],
+    );
     assert_eq!(o.status.code(), Some(78), "{}", stderr(&o));
-    assert!(stderr(&o).contains("unknown field `epoch`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown field `epoch`"),
+        "{}",
+        stderr(&o)
+    );
     let cfg = pipeline(tmp.path(), "noinput", &good);
-    let o = sstcast(tmp.path(), &["forecast", "--config", cfg.to_str().unwrap(), "--year", "2018"]);
+    let o = sstcast(
+        tmp.path(),
+        &[
+            "forecast",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--year",
+            "2018",
+        ],
+    );
     assert_eq!(o.status.code(), Some(66), "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing/here/*.nc"), "{}", stderr(&o));
     assert!(!out.exists(), "a failed run creates no output");

@@ -90,6 +90,7 @@ pub fn write_geotiff(
     band_names: &[String],
     metadata: &[(String, String)],
 ) -> Result<(), GeoTiffError> {
+    quiet_gdal();
     // Validate everything before touching the filesystem.
     let irregular = |message: String| GeoTiffError::IrregularGrid {
         path: path.to_path_buf(),
@@ -106,9 +107,12 @@ pub fn write_geotiff(
             "longitudes must be strictly increasing".to_string(),
         ));
     }
-    if !(lon[0] >= -180.0 && lon[lon.len() - 1] < 180.0) {
+    // Global grids arrive as -180..180 (the reader normalises them); a regional grid that
+    // crosses the dateline keeps one contiguous range past 180, which EPSG:4326 allows.
+    let span = lon[lon.len() - 1] - lon[0] + dx;
+    if !(lon[0] >= -180.0 - dx / 2.0 && lon[lon.len() - 1] < 360.0 && span <= 360.0 + 1e-6) {
         return Err(irregular(format!(
-            "longitudes must lie within [-180, 180), got {} .. {}",
+            "longitudes must start at or after -180 and span at most 360 degrees, got {} .. {}",
             lon[0],
             lon[lon.len() - 1]
         )));
@@ -250,6 +254,18 @@ fn write_tmp(
 
 /// Remove the temporary file (and any sidecar GDAL may have made), ignoring
 /// errors: it may never have been created.
+/// Routes GDAL's own messages (which it prints to stderr by default) to `tracing` at debug
+/// level: the error that matters reaches the user through [`GeoTiffError`], which already
+/// names the file, and cron logs should not carry raw library chatter.
+fn quiet_gdal() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        gdal::config::set_error_handler(|class, code, msg| {
+            tracing::debug!("GDAL {class:?} {code}: {msg}");
+        })
+    });
+}
+
 fn remove_tmp(tmp: &Path) {
     let _ = std::fs::remove_file(tmp);
     let mut aux = tmp.as_os_str().to_owned();
@@ -437,9 +453,12 @@ mod tests {
         let lon_dec: Vec<f64> = LON.iter().rev().copied().collect();
         let err = write_geotiff(&path, &LAT, &lon_dec, &bands, &names(1), &[]).unwrap_err();
         assert!(matches!(err, GeoTiffError::IrregularGrid { .. }), "{err}");
-        let lon_360 = [175.0, 177.0, 179.0, 181.0, 183.0, 185.0];
-        let err = write_geotiff(&path, &LAT, &lon_360, &bands, &names(1), &[]).unwrap_err();
+        let lon_wide = [-185.0, -3.0, 179.0, 361.0, 543.0, 725.0];
+        let err = write_geotiff(&path, &LAT, &lon_wide, &bands, &names(1), &[]).unwrap_err();
         assert!(matches!(err, GeoTiffError::IrregularGrid { .. }), "{err}");
+        // A regional grid across the dateline keeps its contiguous longitudes.
+        let lon_dateline = [175.0, 177.0, 179.0, 181.0, 183.0, 185.0];
+        write_geotiff(&path, &LAT, &lon_dateline, &bands, &names(1), &[]).unwrap();
         // Tiny float noise (well under 1e-6 relative) is accepted.
         let lon_noisy = [-5.0, -3.0 + 1e-9, -1.0, 1.0, 3.0 - 1e-9, 5.0];
         write_geotiff(&path, &LAT, &lon_noisy, &bands, &names(1), &[]).unwrap();

@@ -170,9 +170,7 @@ impl PipelineConfig {
         })?;
         let mut cfg = Self::parse(&text, path)?;
         if cfg.name.is_none() {
-            cfg.name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned());
+            cfg.name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         }
         cfg.validate(path)?;
         Ok(cfg)
@@ -230,7 +228,10 @@ impl PipelineConfig {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
-                return bad(&format!("{key}.name"), "must be non-empty letters, digits, '-' or '_' (it is used in file names)");
+                return bad(
+                    &format!("{key}.name"),
+                    "must be non-empty letters, digits, '-' or '_' (it is used in file names)",
+                );
             }
             if b.lat.iter().any(|v| !(-90.0..=90.0).contains(v)) {
                 return bad(&format!("{key}.lat"), "must be within -90..90");

@@ -334,7 +334,10 @@ fn write_geotiff(
     let (source, _) = provenance(rc);
     let meta = vec![
         ("units".to_string(), "degC".to_string()),
-        ("variable".to_string(), "sea_surface_temperature".to_string()),
+        (
+            "variable".to_string(),
+            "sea_surface_temperature".to_string(),
+        ),
         ("product".to_string(), product.to_string()),
         ("source".to_string(), source),
         (
@@ -352,8 +355,11 @@ fn now_utc() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let ax = crate::time::TimeAxis::parse("seconds since 1970-01-01", crate::time::Calendar::ProlepticGregorian)
-        .expect("constant units");
+    let ax = crate::time::TimeAxis::parse(
+        "seconds since 1970-01-01",
+        crate::time::Calendar::ProlepticGregorian,
+    )
+    .expect("constant units");
     let d = ax.date(secs as f64).expect("finite");
     let s = secs.rem_euclid(86_400);
     format!(

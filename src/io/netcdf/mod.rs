@@ -97,7 +97,9 @@ pub enum NetcdfError {
         source: TimeError,
     },
     /// Temperature units that are neither Celsius nor Kelvin.
-    #[error("{path}: variable {variable:?} has units {units:?}; expected degC/Celsius or K/kelvin")]
+    #[error(
+        "{path}: variable {variable:?} has units {units:?}; expected degC/Celsius or K/kelvin"
+    )]
     Units {
         /// The file.
         path: PathBuf,
@@ -107,7 +109,9 @@ pub enum NetcdfError {
         units: String,
     },
     /// Two input files have different grids.
-    #[error("{path} has a different lat/lon grid from {first}: all input files must share one grid")]
+    #[error(
+        "{path} has a different lat/lon grid from {first}: all input files must share one grid"
+    )]
     GridMismatch {
         /// The first file read.
         first: PathBuf,

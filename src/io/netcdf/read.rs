@@ -27,7 +27,13 @@ use crate::grid::{Cube, LatLon};
 use crate::time::{Calendar, Frequency, Period, TimeAxis};
 
 /// Names tried, in order, when no variable carries the SST standard name.
-const FALLBACK_NAMES: [&str; 5] = ["sst", "SST", "tos", "analysed_sst", "sea_surface_temperature"];
+const FALLBACK_NAMES: [&str; 5] = [
+    "sst",
+    "SST",
+    "tos",
+    "analysed_sst",
+    "sea_surface_temperature",
+];
 
 /// One file's contribution before concatenation.
 struct Part {
@@ -200,7 +206,9 @@ fn read_part(path: &Path, variable: Option<&str>) -> Result<Part, NetcdfError> {
     let (grid, lat_perm, lon_perm) = canonical_axes(path, lat_name, &lat_raw, lon_name, &lon_raw)?;
 
     // Time.
-    let tvar = file.variable(time_name).expect("classified coordinate exists");
+    let tvar = file
+        .variable(time_name)
+        .expect("classified coordinate exists");
     let time_err = |source| NetcdfError::Time {
         path: path.to_path_buf(),
         coordinate: time_name.clone(),
@@ -211,8 +219,8 @@ fn read_part(path: &Path, variable: Option<&str>) -> Result<Part, NetcdfError> {
             "(no units attribute)".into(),
         ))
     })?;
-    let calendar = Calendar::parse(&attr_string(&tvar, "calendar").unwrap_or_default())
-        .map_err(time_err)?;
+    let calendar =
+        Calendar::parse(&attr_string(&tvar, "calendar").unwrap_or_default()).map_err(time_err)?;
     let axis = TimeAxis::parse(&tunits, calendar).map_err(time_err)?;
     let tvals = coord_values(time_name)?;
     let mut periods = Vec::with_capacity(tvals.len());
@@ -317,13 +325,29 @@ fn find_variable<'f>(
 /// Recognises a coordinate variable as time, latitude or longitude.
 fn classify(coord: &netcdf::Variable) -> Option<Axis> {
     let std_name = attr_string(coord, "standard_name").unwrap_or_default();
-    let axis = attr_string(coord, "axis").unwrap_or_default().to_uppercase();
+    let axis = attr_string(coord, "axis")
+        .unwrap_or_default()
+        .to_uppercase();
     let units = attr_string(coord, "units")
         .unwrap_or_default()
         .to_ascii_lowercase();
     let name = coord.name().to_ascii_lowercase();
-    let lat_units = ["degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn"];
-    let lon_units = ["degrees_east", "degree_east", "degree_e", "degrees_e", "degreee", "degreese"];
+    let lat_units = [
+        "degrees_north",
+        "degree_north",
+        "degree_n",
+        "degrees_n",
+        "degreen",
+        "degreesn",
+    ];
+    let lon_units = [
+        "degrees_east",
+        "degree_east",
+        "degree_e",
+        "degrees_e",
+        "degreee",
+        "degreese",
+    ];
     if std_name == "time" || axis == "T" || units.contains(" since ") {
         Some(Axis::Time)
     } else if std_name == "latitude" || axis == "Y" || lat_units.contains(&units.as_str()) {
@@ -362,7 +386,10 @@ fn canonical_axes(
     lat_perm.sort_by(|&a, &b| lat[b].total_cmp(&lat[a]));
 
     // Longitude: normalise to [-180, 180), drop a duplicated cyclic column, order ascending.
-    let norm: Vec<f64> = lon.iter().map(|&l| (l + 180.0).rem_euclid(360.0) - 180.0).collect();
+    let norm: Vec<f64> = lon
+        .iter()
+        .map(|&l| (l + 180.0).rem_euclid(360.0) - 180.0)
+        .collect();
     let mut lon_perm: Vec<usize> = (0..lon.len()).collect();
     lon_perm.sort_by(|&a, &b| norm[a].total_cmp(&norm[b]).then(a.cmp(&b)));
     lon_perm.dedup_by(|b, a| (norm[*a] - norm[*b]).abs() < 1e-6);
@@ -372,7 +399,11 @@ fn canonical_axes(
         let n = out.len();
         let (gap_at, gap) = (0..n)
             .map(|i| {
-                let next = if i + 1 < n { out[i + 1] } else { out[0] + 360.0 };
+                let next = if i + 1 < n {
+                    out[i + 1]
+                } else {
+                    out[0] + 360.0
+                };
                 (i, next - out[i])
             })
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -500,7 +531,7 @@ impl Unpacker {
 fn default_fill(t: &netcdf::types::NcVariableType) -> f64 {
     use netcdf::types::{FloatType, IntType, NcVariableType as T};
     match t {
-        T::Float(FloatType::F32) => 9.969_209_968_386_869e36_f32 as f64,
+        T::Float(FloatType::F32) => 9.969_21e36_f32 as f64,
         T::Float(FloatType::F64) => 9.969_209_968_386_869e36,
         T::Int(IntType::I8) => -127.0,
         T::Int(IntType::U8) => 255.0,
@@ -622,7 +653,9 @@ mod tests {
         }
         match storage {
             Storage::FloatC => {
-                let mut v = f.add_variable::<f32>("sst", &["time", "lat", "lon"]).unwrap();
+                let mut v = f
+                    .add_variable::<f32>("sst", &["time", "lat", "lon"])
+                    .unwrap();
                 v.set_fill_value(-999.0f32).unwrap();
                 v.put_attribute("units", "degC").unwrap();
                 v.put_attribute("standard_name", "sea_surface_temperature")
@@ -631,7 +664,9 @@ mod tests {
                 v.put_values(&data, ..).unwrap();
             }
             Storage::KelvinMissingOnly => {
-                let mut v = f.add_variable::<f32>("tos", &["time", "lat", "lon"]).unwrap();
+                let mut v = f
+                    .add_variable::<f32>("tos", &["time", "lat", "lon"])
+                    .unwrap();
                 v.put_attribute("units", "K").unwrap();
                 v.put_attribute("missing_value", 1e20f32).unwrap();
                 let data: Vec<f32> = vals
@@ -641,7 +676,9 @@ mod tests {
                 v.put_values(&data, ..).unwrap();
             }
             Storage::PackedI16 => {
-                let mut v = f.add_variable::<i16>("analysed", &["time", "lat", "lon"]).unwrap();
+                let mut v = f
+                    .add_variable::<i16>("analysed", &["time", "lat", "lon"])
+                    .unwrap();
                 v.set_fill_value(-32768i16).unwrap();
                 v.put_attribute("scale_factor", 0.01f32).unwrap();
                 v.put_attribute("add_offset", 10.0f32).unwrap();
@@ -748,7 +785,9 @@ mod tests {
         v.put_attribute("units", "days since 2000-01-01").unwrap();
         v.put_attribute("calendar", "360_day").unwrap();
         v.put_values(&[104.0], ..).unwrap();
-        let mut v = f.add_variable::<f32>("sst", &["time", "lat", "lon"]).unwrap();
+        let mut v = f
+            .add_variable::<f32>("sst", &["time", "lat", "lon"])
+            .unwrap();
         v.put_attribute("units", "degC").unwrap();
         v.put_values(&[1.0f32; 8], ..).unwrap();
         drop(f);
@@ -773,8 +812,7 @@ mod tests {
     #[test]
     fn regional_grid_across_dateline_stays_contiguous() {
         let lon = [160.0, 170.0, 180.0, 190.0, 200.0];
-        let (g, _, perm) =
-            canonical_axes(Path::new("x"), "lat", &[1.0, 0.0], "lon", &lon).unwrap();
+        let (g, _, perm) = canonical_axes(Path::new("x"), "lat", &[1.0, 0.0], "lon", &lon).unwrap();
         assert_eq!(g.lon, vec![160.0, 170.0, 180.0, 190.0, 200.0]);
         assert_eq!(perm, vec![0, 1, 2, 3, 4]);
         let e = canonical_axes(Path::new("x"), "lat", &[0.0, 1.0, 0.5], "lon", &lon);

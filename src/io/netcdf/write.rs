@@ -96,7 +96,11 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
     g("source", &f.source, &mut file)?;
     g("history", &f.history, &mut file)?;
     g("comment", &f.comment, &mut file)?;
-    g("references", "https://doi.org/10.7289/V5T72FNM (ERSST v5 input, when used)", &mut file)?;
+    g(
+        "references",
+        "https://doi.org/10.7289/V5T72FNM (ERSST v5 input, when used)",
+        &mut file,
+    )?;
     g("sstcast_inputs", &f.inputs, &mut file)?;
     g("sstcast_config", &f.config, &mut file)?;
 
@@ -133,20 +137,28 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
 
     let mut v = file.add_variable::<f64>("forecast_reference_time", &[])?;
     v.put_attribute("standard_name", "forecast_reference_time")?;
-    v.put_attribute("long_name", "forecast reference time (start of the forecast; no data at or after it was used)")?;
+    v.put_attribute(
+        "long_name",
+        "forecast reference time (start of the forecast; no data at or after it was used)",
+    )?;
     v.put_attribute("units", TIME_UNITS)?;
     v.put_attribute("calendar", "standard")?;
     v.put_value(reference, ..)?;
     let mut v = file.add_variable::<f64>("forecast_period", &["time"])?;
     v.put_attribute("standard_name", "forecast_period")?;
-    v.put_attribute("long_name", "time from forecast reference time to valid time")?;
+    v.put_attribute(
+        "long_name",
+        "time from forecast reference time to valid time",
+    )?;
     v.put_attribute("units", "days")?;
     v.put_values(&period, ..)?;
     let mut v = file.add_variable::<i32>("lead", &["time"])?;
     v.put_attribute(
         "long_name",
         match f.freq {
-            Frequency::Monthly => "forecast lead in months (1 = first month after the reference time)",
+            Frequency::Monthly => {
+                "forecast lead in months (1 = first month after the reference time)"
+            }
             Frequency::Annual => "forecast lead in years (1 = first year after the reference time)",
         },
     )?;
@@ -168,7 +180,10 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
             Frequency::Annual => "time: mean (interval: 1 year)",
         },
     )?;
-    v.put_attribute("coordinates", "forecast_reference_time forecast_period lead")?;
+    v.put_attribute(
+        "coordinates",
+        "forecast_reference_time forecast_period lead",
+    )?;
     let data: Vec<f32> = f
         .values
         .iter()
@@ -233,7 +248,7 @@ mod tests {
         write_forecast(&path, &f).unwrap();
         // Only the final file remains.
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
-        let c = read_cube(&[path.clone()], None).unwrap();
+        let c = read_cube(std::slice::from_ref(&path), None).unwrap();
         assert_eq!(c.start, Period::month(2018, 1));
         assert_eq!(c.len(), 12);
         assert_eq!(c.grid, grid);
@@ -246,9 +261,17 @@ mod tests {
             .get_value(..)
             .unwrap();
         assert_eq!(frt, 79_623.0); // 2018-01-01 in days since 1800-01-01
-        let fp: Vec<f64> = file.variable("forecast_period").unwrap().get_values(..).unwrap();
+        let fp: Vec<f64> = file
+            .variable("forecast_period")
+            .unwrap()
+            .get_values(..)
+            .unwrap();
         assert_eq!(fp[0], 15.5);
-        assert!(file.variable("lat").unwrap().attribute("_FillValue").is_none());
+        assert!(file
+            .variable("lat")
+            .unwrap()
+            .attribute("_FillValue")
+            .is_none());
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl SkillTable {
     /// The table as Markdown.
     pub fn to_markdown(&self) -> String {
         let mut s = String::from(
-            "Area-weighted RMSE (degC) over forecast cells; references from training data only.\n\n| lead | month | model | climatology | persistence | cells |\n|---:|---|---:|---:|---:|---:|\n",
+            "Area-weighted RMSE (degC) over forecast cells; references from training data only.\n\n| lead | period | model | climatology | persistence | cells |\n|---:|---|---:|---:|---:|---:|\n",
         );
         for r in &self.rows {
             s.push_str(&format!(

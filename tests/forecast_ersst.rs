@@ -188,3 +188,42 @@ fn bad_config_and_missing_input_exit_with_documented_codes() {
     let o = sstcast(tmp.path(), &["forecast", "--year"]);
     assert_eq!(o.status.code(), Some(64));
 }
+
+/// Annual mode (the original project's setting): annual means of complete years in, years out.
+#[test]
+fn annual_mode_forecasts_years() {
+    let Some(data) = ersst_monthly() else {
+        eprintln!("SKIPPED: ERSST grids not found (run `make grids`)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let yaml = small_pipeline(&format!("{}/sst.mon.*.nc", data.display()), &out)
+        .replace("temporal: monthly", "temporal: annual")
+        .replace("window: 24, horizon: 12", "window: 4, horizon: 2")
+        .replace("name: small", "name: annual");
+    let cfg = pipeline(tmp.path(), "annual", &yaml);
+    let o = sstcast(
+        tmp.path(),
+        &[
+            "forecast",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--year",
+            "2018",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let nc = netcdf::open(out.join("annual/2018/sst_forecast_2018.nc")).unwrap();
+    let bnds: Vec<f64> = nc.variable("time_bnds").unwrap().get_values(..).unwrap();
+    // 2018-01-01, 2019-01-01, 2019-01-01, 2020-01-01 in days since 1800-01-01.
+    assert_eq!(bnds, vec![79_623.0, 79_988.0, 79_988.0, 80_353.0]);
+    let sst: Vec<f32> = nc.variable("sst").unwrap().get_values(..).unwrap();
+    let valid: Vec<f32> = sst.into_iter().filter(|&v| v < 1e19).collect();
+    assert!(!valid.is_empty() && valid.iter().all(|v| (-2.0..32.0).contains(v)));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("| 1 | 2018 |") && stdout.contains("| 2 | 2019 |"),
+        "{stdout}"
+    );
+}

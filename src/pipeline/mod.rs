@@ -24,7 +24,7 @@ use crate::region::{self, RegionError};
 use crate::render::{self, HeatmapStyle, RenderError};
 use crate::time::{Frequency, Period};
 use crate::train::TrainSettings;
-use crate::verify::{self, SkillTable};
+use crate::verify::{self, SkillReport};
 
 /// A validated run request: the pipeline plus the per-run choices from the command line.
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ pub struct RunSummary {
     /// Number of regions fitted.
     pub regions: usize,
     /// Verification against observations, when the input covers the target period.
-    pub skill: Option<SkillTable>,
+    pub skill: Option<SkillReport>,
     /// Wall time in seconds.
     pub seconds: f64,
 }
@@ -229,16 +229,21 @@ pub fn run(
         render::render_heatmap(&path, &fc.grid.lat, &fc.grid.lon, &mean, &style)?;
         written.push(path);
     }
-    let skill = verify::evaluate(&cube, steps, &fc);
-    if let Some(table) = &skill {
-        let path = out_dir.join(format!("skill_{}.md", rc.year));
-        crate::io::write_atomic(&path, table.to_markdown().as_bytes()).map_err(|source| {
-            PipelineError::Output {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        written.push(path);
+    let skill = verify::evaluate(&cube, steps, &fc, rc.year);
+    if let Some(report) = &skill {
+        for (name, text) in [
+            (format!("skill_{}.md", rc.year), report.to_markdown()),
+            (format!("skill_{}.json", rc.year), report.to_json()),
+        ] {
+            let path = out_dir.join(name);
+            crate::io::write_atomic(&path, text.as_bytes()).map_err(|source| {
+                PipelineError::Output {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            written.push(path);
+        }
     }
     Ok(RunSummary {
         out_dir,

@@ -106,6 +106,30 @@ fn slot(p: Period, freq: Frequency) -> usize {
     }
 }
 
+/// Damped-persistence coefficients `[lead][channel]` of an anomaly series `[t][channel]`:
+/// for each lead L, the least-squares slope (through the origin) of anomaly(t+L) on
+/// anomaly(t), clipped to 0..1. Pairs with a non-finite value are skipped.
+pub fn damping(series: &[f32], channels: usize, horizon: usize) -> Vec<f32> {
+    let nt = series.len() / channels.max(1);
+    let mut out = vec![0.0f32; horizon * channels];
+    for lead in 1..=horizon {
+        for c in 0..channels {
+            let (mut xy, mut xx) = (0.0f64, 0.0f64);
+            for t in 0..nt.saturating_sub(lead) {
+                let x = series[t * channels + c] as f64;
+                let y = series[(t + lead) * channels + c] as f64;
+                if x.is_finite() && y.is_finite() {
+                    xy += x * y;
+                    xx += x * x;
+                }
+            }
+            let a = if xx > 0.0 { (xy / xx).clamp(0.0, 1.0) } else { 0.0 };
+            out[(lead - 1) * channels + c] = a as f32;
+        }
+    }
+    out
+}
+
 /// Start indices of every full (window + horizon) sample inside `nt` training steps.
 pub fn window_starts(nt: usize, window: usize, horizon: usize) -> Vec<usize> {
     if nt < window + horizon {
@@ -141,6 +165,17 @@ mod tests {
         let enc = n.encode_series(&series, start);
         assert!((enc[0] + 1.0).abs() < 1e-6 && (enc[47] - 1.0).abs() < 1e-6);
         assert!((n.decode(enc[5], Period::month(2000, 3), 1) - series[5]).abs() < 1e-5);
+    }
+
+    #[test]
+    fn damping_by_hand() {
+        // Channel 0: x = 1, 2, 1, 2 -> lag 1 slope = (2 + 2 + 2) / (1 + 4 + 1) = 1.0;
+        // lag 2 slope = (1 + 4) / (1 + 4) = 1. Channel 1: alternating sign -> negative -> 0.
+        let s = [1.0f32, 1.0, 2.0, -1.0, 1.0, 1.0, 2.0, -1.0];
+        let d = damping(&s, 2, 2);
+        assert_eq!(d, vec![1.0, 0.0, 1.0, 1.0]);
+        // Lag 1 of 1, 0.5, 0.25: (0.5 + 0.125) / (1 + 0.25) = 0.5.
+        assert_eq!(damping(&[1.0, 0.5, 0.25], 1, 1), vec![0.5]);
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct FitPlan {
     pub shape: ModelShape,
     /// Optimisation settings.
     pub settings: TrainSettings,
+    /// Models per region (their forecasts are averaged).
+    pub ensemble: usize,
     /// Run seed.
     pub seed: u64,
     /// Worker threads for regions.
@@ -45,8 +47,12 @@ pub struct RegionForecast {
     pub cells: Vec<usize>,
     /// `[lead][channel]`, degC.
     pub values: Vec<f32>,
-    /// Training loss per epoch.
+    /// Training loss per epoch (first ensemble member).
     pub losses: Vec<f32>,
+    /// Validation loss before training and per epoch (first ensemble member).
+    pub val_losses: Vec<f32>,
+    /// Epoch kept by early stopping, per ensemble member.
+    pub best_epochs: Vec<usize>,
 }
 
 /// The assembled forecast.
@@ -221,18 +227,24 @@ fn fit_region(
         channels: ch,
         ..plan.shape
     };
-    let seed = plan.seed ^ fnv1a(region.id.as_bytes());
-    let fit = train::fit(&series, shape, &plan.settings, seed).map_err(|source| {
-        ForecastError::Train {
-            region: region.id.clone(),
-            source,
-        }
-    })?;
     let window = plan.settings.window;
     let input = &series[(steps - window) * ch..];
-    let horizon = plan.settings.horizon;
-    let pred = train::predict(&fit.model, input, ch, horizon);
-    let values = pred
+    let mut mean = vec![0.0f32; plan.settings.horizon * ch];
+    let mut fits = Vec::with_capacity(plan.ensemble);
+    for member in 0..plan.ensemble.max(1) {
+        let seed = plan.seed.wrapping_add(member as u64) ^ fnv1a(region.id.as_bytes());
+        let fit = train::fit(&series, shape, &plan.settings, seed).map_err(|source| {
+            ForecastError::Train {
+                region: region.id.clone(),
+                source,
+            }
+        })?;
+        for (m, p) in mean.iter_mut().zip(train::predict(&fit, input, ch)) {
+            *m += p / plan.ensemble.max(1) as f32;
+        }
+        fits.push(fit);
+    }
+    let values = mean
         .iter()
         .enumerate()
         .map(|(k, &a)| {
@@ -240,11 +252,15 @@ fn fit_region(
             norm.decode(a, Period(origin.0 + lead as i64), c)
         })
         .collect();
+    let best_epochs = fits.iter().map(|f| f.best_epoch).collect();
+    let first = fits.swap_remove(0);
     Ok(RegionForecast {
         id: region.id.clone(),
         cells: region.cells.clone(),
         values,
-        losses: fit.losses,
+        losses: first.losses,
+        val_losses: first.val_losses,
+        best_epochs,
     })
 }
 
@@ -311,7 +327,10 @@ mod tests {
                 batch: 8,
                 learning_rate: 0.01,
                 l2: 1e-5,
+                validation: 12,
+                patience: 5,
             },
+            ensemble: 1,
             seed: 11,
             threads,
         }

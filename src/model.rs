@@ -189,12 +189,18 @@ impl Seq2Seq {
         };
         let encoder = mk(rng);
         let decoder = mk(rng);
-        let bound = 1.0 / (shape.hidden as f32).sqrt();
+        // The output projection starts at zero, so an untrained model forecasts exactly the
+        // damped-persistence baseline it is given (see `forward_teacher`): training can only
+        // move it away where that lowers the loss, and early stopping can keep it there.
+        let zeros = |n: usize| vec![0.0f32; n];
         Self {
             encoder,
             decoder,
-            wo: uniform(rng, [shape.hidden, shape.channels], bound, device),
-            bo: uniform1(rng, shape.channels, bound, device),
+            wo: Param::from_data(
+                TensorData::new(zeros(shape.hidden * shape.channels), [shape.hidden, shape.channels]),
+                device,
+            ),
+            bo: Param::from_data(TensorData::new(zeros(shape.channels), [shape.channels]), device),
         }
     }
 
@@ -216,13 +222,23 @@ impl Seq2Seq {
         h.matmul(self.wo.val()) + self.bo.val().unsqueeze::<2>()
     }
 
+    /// The baseline the network corrects: `damping[k, c] * x[T-1, c]`, `[B, H, C]`.
+    fn baseline(x: &Tensor<3>, damping: &Tensor<2>) -> Tensor<3> {
+        let [b, t, c] = x.dims();
+        let last = x.clone().slice([0..b, t - 1..t, 0..c]); // [B, 1, C]
+        last * damping.clone().unsqueeze::<3>() // [1, H, C] broadcast
+    }
+
     /// Training forward pass with teacher forcing.
     ///
-    /// `x`: input window `[B, T, C]`; `y`: the following `horizon` true values `[B, H, C]`.
-    /// Returns the predictions `[B, H, C]`; decoder step `k` sees `y[k-1]` (`x[T-1]` for k = 0).
-    pub fn forward_teacher(&self, x: Tensor<3>, y: Tensor<3>) -> Tensor<3> {
+    /// `x`: input window `[B, T, C]`; `y`: the following `horizon` true values `[B, H, C]`;
+    /// `damping`: `[H, C]` damped-persistence coefficients. Returns the predictions
+    /// `[B, H, C]` = damped persistence of `x[T-1]` + the network's correction; decoder step
+    /// `k` sees `y[k-1]` (`x[T-1]` for k = 0).
+    pub fn forward_teacher(&self, x: Tensor<3>, y: Tensor<3>, damping: &Tensor<2>) -> Tensor<3> {
         let [b, t, c] = x.dims();
         let horizon = y.dims()[1];
+        let base = Self::baseline(&x, damping);
         let last = x.clone().slice([0..b, t - 1..t, 0..c]);
         let dec_in = if horizon > 1 {
             Tensor::cat(vec![last, y.slice([0..b, 0..horizon - 1, 0..c])], 1)
@@ -236,25 +252,29 @@ impl Seq2Seq {
             input = out;
         }
         let hidden = input.dims()[2];
-        self.project_out(input.reshape([b * horizon, hidden]))
+        base + self
+            .project_out(input.reshape([b * horizon, hidden]))
             .reshape([b, horizon, c])
     }
 
     /// Autoregressive forecast of `horizon` steps after `x` `[B, T, C]`: each decoder step is
     /// fed the model's own previous output. Returns `[B, horizon, C]`.
-    pub fn forecast(&self, x: Tensor<3>, horizon: usize) -> Tensor<3> {
+    pub fn forecast(&self, x: Tensor<3>, damping: &Tensor<2>) -> Tensor<3> {
         let [b, t, c] = x.dims();
+        let horizon = damping.dims()[0];
+        let base = Self::baseline(&x, damping);
         let mut prev = x.clone().slice([0..b, t - 1..t, 0..c]).reshape([b, c]);
         let mut states = self.encode(x);
         let mut outs = Vec::with_capacity(horizon);
-        for _ in 0..horizon {
+        for k in 0..horizon {
             let mut input = prev;
             for (layer, s) in self.decoder.iter().zip(states.iter_mut()) {
                 let gx = input.matmul(layer.wx.val()) + layer.bx.val().unsqueeze::<2>();
                 *s = layer.step(gx, s.clone());
                 input = s.h.clone();
             }
-            prev = self.project_out(input);
+            let base_k = base.clone().slice([0..b, k..k + 1, 0..c]).reshape([b, c]);
+            prev = base_k + self.project_out(input);
             outs.push(prev.clone());
         }
         Tensor::stack(outs, 1)
@@ -275,7 +295,22 @@ mod tests {
             hidden: 5,
             channels: 3,
         };
-        (Seq2Seq::new(shape, &mut rng, &device), device)
+        let m = Seq2Seq::new(shape, &mut rng, &device);
+        (perturb(m, &device), device)
+    }
+
+    fn damping(device: &Device, h: usize) -> Tensor<2> {
+        let v: Vec<f32> = (0..h * 3).map(|i| 0.9 - 0.05 * i as f32).collect();
+        Tensor::from_data(TensorData::new(v, [h, 3]), device)
+    }
+
+    /// Gives the output projection non-zero weights, as after training.
+    fn perturb(m: Seq2Seq, dev: &Device) -> Seq2Seq {
+        let v: Vec<f32> = (0..15).map(|i| ((i * 7) % 5) as f32 * 0.1 - 0.2).collect();
+        Seq2Seq {
+            wo: Param::from_data(TensorData::new(v, [5, 3]), dev),
+            ..m
+        }
     }
 
     fn seq(device: &Device, b: usize, t: usize, c: usize, k: f32) -> Tensor<3> {
@@ -289,9 +324,10 @@ mod tests {
             let (m1, dev) = model(cell, 7);
             let (m2, _) = model(cell, 7);
             let x = seq(&dev, 2, 6, 3, 0.3);
-            let a = m1.forecast(x.clone(), 4);
+            let d = damping(&dev, 4);
+            let a = m1.forecast(x.clone(), &d);
             assert_eq!(a.dims(), [2, 4, 3]);
-            let b = m2.forecast(x, 4);
+            let b = m2.forecast(x, &d);
             assert_eq!(
                 a.into_data().try_into_vec::<f32>().unwrap(),
                 b.into_data().try_into_vec::<f32>().unwrap()
@@ -306,12 +342,32 @@ mod tests {
         for cell in [CellKind::Gru, CellKind::Lstm] {
             let (m, dev) = model(cell, 3);
             let x = seq(&dev, 1, 5, 3, 0.7);
-            let f = m.forecast(x.clone(), 3);
-            let tf = m.forward_teacher(x, f.clone());
+            let d = damping(&dev, 3);
+            let f = m.forecast(x.clone(), &d);
+            let tf = m.forward_teacher(x, f.clone(), &d);
             let a = f.into_data().try_into_vec::<f32>().unwrap();
             let b = tf.into_data().try_into_vec::<f32>().unwrap();
             for (p, q) in a.iter().zip(&b) {
                 assert!((p - q).abs() < 1e-5, "{p} vs {q}");
+            }
+        }
+    }
+
+    /// An untrained model forecasts exactly the damped-persistence baseline.
+    #[test]
+    fn untrained_model_is_damped_persistence() {
+        let device = Device::flex();
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+        let shape = ModelShape { cell: CellKind::Gru, layers: 1, hidden: 4, channels: 3 };
+        let m = Seq2Seq::new(shape, &mut rng, &device);
+        let x = seq(&device, 1, 5, 3, 0.4);
+        let last: Vec<f32> = x.clone().slice([0..1, 4..5, 0..3]).into_data().try_into_vec().unwrap();
+        let d = damping(&device, 2);
+        let dv: Vec<f32> = d.clone().into_data().try_into_vec().unwrap();
+        let f: Vec<f32> = m.forecast(x, &d).into_data().try_into_vec().unwrap();
+        for k in 0..2 {
+            for c in 0..3 {
+                assert!((f[k * 3 + c] - dv[k * 3 + c] * last[c]).abs() < 1e-6);
             }
         }
     }
@@ -326,13 +382,14 @@ mod tests {
             *v = 100.0; // change the last target step only
         }
         let y2 = Tensor::from_data(TensorData::new(y2, [1, 3, 3]), &dev);
+        let d = damping(&dev, 3);
         let a = m
-            .forward_teacher(x.clone(), y)
+            .forward_teacher(x.clone(), y, &d)
             .into_data()
             .try_into_vec::<f32>()
             .unwrap();
         let b = m
-            .forward_teacher(x, y2)
+            .forward_teacher(x, y2, &d)
             .into_data()
             .try_into_vec::<f32>()
             .unwrap();

@@ -3,7 +3,15 @@
 //! The loop is deliberately plain: shuffled windows from the training period, mean squared
 //! error on standardised anomalies, Adam with coupled L2 (`l2`) and gradient-norm clipping
 //! at 1 (recurrent nets occasionally produce a large gradient early on; clipping keeps one
-//! bad batch from ruining a fit). All randomness (initial weights, shuffling) comes from a
+//! bad batch from ruining a fit).
+//!
+//! Validation is time-ordered: the windows whose targets end in the last `validation` steps
+//! of the training period (the last training year by default) are held out; the model is
+//! trained on the windows whose targets end before them, and the weights of the epoch with
+//! the lowest validation loss are kept (early stopping after `patience` epochs without
+//! improvement). The model starts as damped persistence (see [`crate::model`]), so the
+//! validation loss of epoch 0 is that baseline's, and a fit never keeps weights that do worse
+//! than it on the held-out year. All randomness (initial weights, shuffling) comes from a
 //! per-region RNG seeded from the run seed and the region id, so a fit does not depend on
 //! which thread ran it or in which order regions were scheduled.
 //!
@@ -19,7 +27,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use crate::dataset::{slice_steps, window_starts};
+use crate::dataset::{damping, slice_steps, window_starts};
 use crate::model::{ModelShape, Seq2Seq};
 
 /// Optimisation settings for one fit.
@@ -37,6 +45,10 @@ pub struct TrainSettings {
     pub learning_rate: f64,
     /// L2 penalty on the weights.
     pub l2: f64,
+    /// Trailing training steps whose windows are held out for validation (0 = none).
+    pub validation: usize,
+    /// Epochs without validation improvement before stopping.
+    pub patience: usize,
 }
 
 /// A fitted model with its training history.
@@ -46,6 +58,12 @@ pub struct Fit {
     pub model: Seq2Seq,
     /// Mean training loss of each epoch (MSE of standardised anomalies).
     pub losses: Vec<f32>,
+    /// Validation loss before training (index 0) and after each epoch; empty without validation.
+    pub val_losses: Vec<f32>,
+    /// Epoch whose weights were kept (0 = the untrained damped-persistence model).
+    pub best_epoch: usize,
+    /// `[lead][channel]` damped-persistence coefficients the model corrects.
+    pub damping: Vec<f32>,
 }
 
 /// Training failed before it started.
@@ -93,33 +111,83 @@ pub fn fit(
             horizon: s.horizon,
         });
     }
+    let (train_starts, val_starts) = split(&starts, nt, s);
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let device = device().autodiff();
+    let damp = damping(series, c, s.horizon);
+    let damp_t = Tensor::<2>::from_data(TensorData::new(damp.clone(), [s.horizon, c]), &device);
     let mut model = Seq2Seq::new(shape, &mut rng, &device);
     let mut adam = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)));
     if s.l2 > 0.0 {
         adam = adam.with_weight_decay(Some(WeightDecayConfig::new(s.l2 as f32)));
     }
     let mut optim = adam.init();
-    let mut order = starts.clone();
+    let val_batch = (!val_starts.is_empty())
+        .then(|| batch(series, c, &val_starts, s.window, s.horizon, &device));
+    let val_loss = |m: &Seq2Seq| -> f32 {
+        let (x, y) = val_batch.clone().expect("validation batch");
+        let pred = m.forward_teacher(x, y.clone(), &damp_t);
+        scalar((pred - y).square().mean().detach())
+    };
+    let mut val_losses = Vec::new();
+    let mut best: Option<(f32, usize, Seq2Seq)> = None;
+    if val_batch.is_some() {
+        let v = val_loss(&model);
+        val_losses.push(v);
+        best = Some((v, 0, model.clone()));
+    }
+    let mut order = train_starts;
     let mut losses = Vec::with_capacity(s.epochs);
-    for _ in 0..s.epochs {
+    for epoch in 1..=s.epochs {
         order.shuffle(&mut rng);
         let mut total = 0.0f64;
         for chunk in order.chunks(s.batch) {
             let (x, y) = batch(series, c, chunk, s.window, s.horizon, &device);
-            let pred = model.forward_teacher(x, y.clone());
+            let pred = model.forward_teacher(x, y.clone(), &damp_t);
             let loss = (pred - y).square().mean();
-            total += loss.clone().into_scalar_f32() as f64 * chunk.len() as f64;
+            total += scalar(loss.clone()) as f64 * chunk.len() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(s.learning_rate, model, grads);
         }
         losses.push((total / order.len() as f64) as f32);
+        if let Some((best_v, best_e, _)) = &best {
+            let v = val_loss(&model);
+            val_losses.push(v);
+            if v < *best_v {
+                best = Some((v, epoch, model.clone()));
+            } else if epoch - best_e >= s.patience {
+                break;
+            }
+        }
     }
+    let (best_epoch, model) = match best {
+        Some((_, e, m)) => (e, m),
+        None => (losses.len(), model),
+    };
     Ok(Fit {
         model: model.valid(),
         losses,
+        val_losses,
+        best_epoch,
+        damping: damp,
     })
+}
+
+/// Splits window starts into training and validation (time-ordered, see the module docs).
+/// Without enough windows on both sides, everything is training.
+fn split(starts: &[usize], nt: usize, s: &TrainSettings) -> (Vec<usize>, Vec<usize>) {
+    if s.validation == 0 || s.validation >= nt {
+        return (starts.to_vec(), Vec::new());
+    }
+    let cut = nt - s.validation; // first validation step
+    let end = |st: usize| st + s.window + s.horizon; // one past the last target step
+    let train: Vec<usize> = starts.iter().copied().filter(|&st| end(st) <= cut).collect();
+    let val: Vec<usize> = starts.iter().copied().filter(|&st| end(st) > cut).collect();
+    if train.is_empty() || val.is_empty() {
+        (starts.to_vec(), Vec::new())
+    } else {
+        (train, val)
+    }
 }
 
 /// Builds `x` `[B, window, C]` and `y` `[B, horizon, C]` tensors for the given window starts.
@@ -144,27 +212,24 @@ fn batch(
     )
 }
 
-/// Autoregressive forecast of `horizon` steps after the input window `x` (`[window][channel]`).
-pub fn predict(model: &Seq2Seq, x: &[f32], channels: usize, horizon: usize) -> Vec<f32> {
+/// Autoregressive forecast after the input window `x` (`[window][channel]`), one step per
+/// lead of `fit.damping`. Returns `[lead][channel]` standardised anomalies.
+pub fn predict(fit: &Fit, x: &[f32], channels: usize) -> Vec<f32> {
     let window = x.len() / channels;
+    let horizon = fit.damping.len() / channels;
     let device = device();
     let x = Tensor::<3>::from_data(TensorData::new(x.to_vec(), [1, window, channels]), &device);
-    model
-        .forecast(x, horizon)
+    let d = Tensor::<2>::from_data(TensorData::new(fit.damping.clone(), [horizon, channels]), &device);
+    fit.model
+        .forecast(x, &d)
         .into_data()
         .try_into_vec::<f32>()
         .expect("f32 output")
 }
 
-/// Extension: a scalar tensor's value.
-trait IntoScalarF32 {
-    fn into_scalar_f32(self) -> f32;
-}
-
-impl IntoScalarF32 for Tensor<1> {
-    fn into_scalar_f32(self) -> f32 {
-        self.into_data().try_into_vec::<f32>().expect("f32 loss")[0]
-    }
+/// A one-element tensor's value.
+fn scalar(t: Tensor<1>) -> f32 {
+    t.into_data().try_into_vec::<f32>().expect("f32 loss")[0]
 }
 
 #[cfg(test)]
@@ -180,6 +245,8 @@ mod tests {
             batch: 8,
             learning_rate: 0.01,
             l2: 0.0,
+            validation: 0,
+            patience: 10,
         }
     }
 
@@ -211,7 +278,30 @@ mod tests {
         let b = fit(&s, shape, &settings(), 5).unwrap();
         assert_eq!(a.losses, b.losses);
         let x = &s[(96 - 12) * 2..];
-        assert_eq!(predict(&a.model, x, 2, 6), predict(&b.model, x, 2, 6));
+        assert_eq!(predict(&a, x, 2), predict(&b, x, 2));
+    }
+
+    #[test]
+    fn validation_is_time_ordered_and_keeps_the_best_epoch() {
+        let s = TrainSettings {
+            validation: 12,
+            ..settings()
+        };
+        let (train, val) = split(&window_starts(96, 12, 6), 96, &s);
+        // Training targets end by step 84; validation targets end in the last 12 steps.
+        assert!(train.iter().all(|&st| st + 18 <= 84));
+        assert!(val.iter().all(|&st| st + 18 > 84));
+        assert_eq!(train.len() + val.len(), 79);
+        let shape = ModelShape {
+            cell: CellKind::Gru,
+            layers: 1,
+            hidden: 8,
+            channels: 2,
+        };
+        let f = fit(&series(), shape, &s, 2).unwrap();
+        assert_eq!(f.val_losses.len(), f.losses.len() + 1);
+        let best = f.val_losses.iter().copied().fold(f32::INFINITY, f32::min);
+        assert_eq!(f.val_losses[f.best_epoch], best);
     }
 
     #[test]

@@ -153,25 +153,7 @@ impl References {
             .enumerate()
             .map(|(k, &v)| v - clim.climatology(cube.period(k / n), k % n))
             .collect();
-        let mut damping = vec![0.0f32; horizon * n];
-        for lead in 1..=horizon {
-            for c in 0..n {
-                let (mut xy, mut xx) = (0.0f64, 0.0f64);
-                for t in 0..steps.saturating_sub(lead) {
-                    let (x, y) = (anom[t * n + c] as f64, anom[(t + lead) * n + c] as f64);
-                    if x.is_finite() && y.is_finite() {
-                        xy += x * y;
-                        xx += x * x;
-                    }
-                }
-                let a = if xx > 0.0 {
-                    (xy / xx).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                damping[(lead - 1) * n + c] = a as f32;
-            }
-        }
+        let damping = crate::dataset::damping(&anom, n, horizon);
         Self {
             freq: cube.freq,
             clim,

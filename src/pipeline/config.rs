@@ -115,6 +115,24 @@ pub struct ModelConfig {
     pub batch: usize,
     /// Random seed.
     pub seed: u64,
+    /// Trailing training steps held out for early stopping (12 = the last training year for
+    /// monthly data; 0 = train for exactly `epochs`).
+    #[serde(default)]
+    pub validation: usize,
+    /// Epochs without validation improvement before stopping.
+    #[serde(default = "default_patience")]
+    pub patience: usize,
+    /// Models per region with seeds `seed, seed+1, ...`; the forecast is their mean.
+    #[serde(default = "default_ensemble")]
+    pub ensemble: usize,
+}
+
+fn default_patience() -> usize {
+    10
+}
+
+fn default_ensemble() -> usize {
+    1
 }
 
 /// Output formats.
@@ -201,6 +219,8 @@ impl PipelineConfig {
             ("model.horizon", m.horizon),
             ("model.epochs", m.epochs),
             ("model.batch", m.batch),
+            ("model.patience", m.patience),
+            ("model.ensemble", m.ensemble),
         ] {
             if v == 0 {
                 return bad(key, "must be at least 1");

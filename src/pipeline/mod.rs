@@ -186,7 +186,10 @@ pub fn run(
             batch: m.batch,
             learning_rate: m.learning_rate,
             l2: m.l2,
+            validation: m.validation,
+            patience: m.patience,
         },
+        ensemble: m.ensemble,
         seed: m.seed,
         threads: rc.threads,
     };

@@ -32,15 +32,13 @@
 //! * Output is written atomically: encode to memory, write a hidden
 //!   temporary file next to the target, fsync, rename.
 
+use super::canvas::{
+    encode_png, fmt_num, snap, stroke_segment, write_atomic, Canvas, Font, BLACK, WHITE,
+};
 use super::colormap::Colormap;
 use super::contour;
 use super::RenderError;
-use ab_glyph::{point, Font as _, FontRef, PxScale, ScaleFont as _};
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::path::Path;
 
 /// Appearance of a heatmap figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,23 +120,12 @@ impl From<String> for Failure {
     }
 }
 
-const BLACK: [u8; 3] = [0, 0, 0];
-const WHITE: [u8; 3] = [255, 255, 255];
 /// Contour line width in pixels at the reference size (matplotlib 0.5 pt at
 /// 100 dpi is 0.69 px; slightly more reads better without anti-aliased cells).
 const CONTOUR_WIDTH: f64 = 0.8;
 /// Reference figure size the pixel sizes below are tuned for.
 const REF_W: f64 = 1400.0;
 const REF_H: f64 = 750.0;
-/// Cap height (and digit height) of DejaVu Sans in em (1493 / 2048 units).
-const CAP: f64 = 1493.0 / 2048.0;
-
-/// The embedded DejaVu Sans, parsed once.
-fn dejavu_sans() -> Option<&'static FontRef<'static>> {
-    static FONT: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
-    FONT.get_or_init(|| FontRef::try_from_slice(dejavu::sans::regular()).ok())
-        .as_ref()
-}
 
 /// Cell geometry of one axis: ascending edges plus the index mapping back to
 /// the caller's order.
@@ -198,155 +185,6 @@ impl AxisCells {
     }
 }
 
-/// An RGB8 image being drawn.
-struct Canvas {
-    w: i32,
-    h: i32,
-    px: Vec<u8>,
-}
-
-impl Canvas {
-    fn new(w: u32, h: u32) -> Self {
-        Self {
-            w: w as i32,
-            h: h as i32,
-            px: vec![255; w as usize * h as usize * 3],
-        }
-    }
-
-    /// Fill the half-open rectangle `[x0, x1) x [y0, y1)`, clipped.
-    fn fill_rect(&mut self, x0: i32, y0: i32, x1: i32, y1: i32, c: [u8; 3]) {
-        let (x0, x1) = (x0.max(0), x1.min(self.w));
-        let (y0, y1) = (y0.max(0), y1.min(self.h));
-        for y in y0..y1 {
-            let row = (y * self.w) as usize * 3;
-            for x in x0..x1 {
-                let i = row + x as usize * 3;
-                self.px[i..i + 3].copy_from_slice(&c);
-            }
-        }
-    }
-
-    /// Alpha-blend colour `c` with coverage `a` at `(x, y)`, clipped.
-    fn blend(&mut self, x: i32, y: i32, c: [u8; 3], a: f32) {
-        if x < 0 || y < 0 || x >= self.w || y >= self.h || a <= 0.0 {
-            return;
-        }
-        let a = a.min(1.0);
-        let i = (y * self.w + x) as usize * 3;
-        for (p, &q) in self.px[i..i + 3].iter_mut().zip(&c) {
-            *p = (*p as f32 * (1.0 - a) + q as f32 * a).round() as u8;
-        }
-    }
-
-    /// Draw `text` with its baseline starting at `(x, baseline)`. When
-    /// `rotated`, the text runs bottom-to-top (matplotlib `rotation=90`,
-    /// glyph tops facing left) and the roles swap: `x` is the *row* where the
-    /// text starts and `baseline` the baseline *column*.
-    fn text(&mut self, font: &Font, text: &str, x: f64, baseline: f64, rotated: bool) {
-        let scaled = font.face.as_scaled(font.scale);
-        let mut pen = 0f32;
-        let mut prev = None;
-        for ch in text.chars() {
-            let id = scaled.glyph_id(ch);
-            if let Some(p) = prev {
-                pen += scaled.kern(p, id);
-            }
-            prev = Some(id);
-            // Keep the sub-pixel part of the pen position in the glyph's own
-            // position and map whole pixels onto the canvas.
-            let (glyph_pos, col0, row0) = if rotated {
-                let ia = pen.floor();
-                (
-                    point(pen - ia, 0.0),
-                    baseline.floor() as i32,
-                    x.floor() as i32 - 1 - ia as i32,
-                )
-            } else {
-                let ox = x + pen as f64;
-                let (ix, iy) = (ox.floor(), baseline.floor());
-                let pos = point((ox - ix) as f32, (baseline - iy) as f32);
-                (pos, ix as i32, iy as i32)
-            };
-            let glyph = id.with_scale_and_position(font.scale, glyph_pos);
-            if let Some(outline) = scaled.outline_glyph(glyph) {
-                let b = outline.px_bounds();
-                let (bx, by) = (b.min.x as i32, b.min.y as i32);
-                outline.draw(|gx, gy, a| {
-                    // (u, v): pixel along the text and down from the baseline.
-                    let (u, v) = (bx + gx as i32, by + gy as i32);
-                    if rotated {
-                        self.blend(col0 + v, row0 - u, BLACK, a);
-                    } else {
-                        self.blend(col0 + u, row0 + v, BLACK, a);
-                    }
-                });
-            }
-            pen += scaled.h_advance(id);
-        }
-    }
-}
-
-/// DejaVu Sans at one size.
-struct Font {
-    face: &'static FontRef<'static>,
-    scale: PxScale,
-    /// Size of one em in pixels (matplotlib's font size: 10 pt at 100 dpi = 13.9 px).
-    em: f64,
-}
-
-impl Font {
-    fn new(em: f64) -> Result<Self, String> {
-        let face = dejavu_sans().ok_or("cannot load the embedded DejaVu Sans font")?;
-        let upem = face.units_per_em().ok_or("font has no units per em")? as f64;
-        let em = em.max(4.0);
-        let scale = PxScale::from((em * face.height_unscaled() as f64 / upem) as f32);
-        Ok(Self { face, scale, em })
-    }
-
-    /// Advance width of `text` in pixels.
-    fn width(&self, text: &str) -> f64 {
-        let scaled = self.face.as_scaled(self.scale);
-        let mut w = 0f32;
-        let mut prev = None;
-        for ch in text.chars() {
-            let id = scaled.glyph_id(ch);
-            if let Some(p) = prev {
-                w += scaled.kern(p, id);
-            }
-            prev = Some(id);
-            w += scaled.h_advance(id);
-        }
-        w as f64
-    }
-
-    /// Height of capitals and digits in pixels.
-    fn cap(&self) -> f64 {
-        self.em * CAP
-    }
-}
-
-/// Format `v` with as many decimals as `step` needs, with a Unicode minus
-/// like matplotlib.
-fn fmt_num(v: f64, step: f64) -> String {
-    let decimals = (0..=6)
-        .find(|&d| {
-            let s = step * 10f64.powi(d);
-            (s - s.round()).abs() < 1e-6 * s.max(1.0)
-        })
-        .unwrap_or(6) as usize;
-    let s = format!("{:.*}", decimals, v);
-    let is_zero = s
-        .trim_start_matches('-')
-        .chars()
-        .all(|c| c == '0' || c == '.');
-    if is_zero {
-        format!("{:.*}", decimals, 0.0)
-    } else {
-        s.replace('-', "\u{2212}")
-    }
-}
-
 fn lon_label(v: f64, step: f64) -> String {
     let v = if (-180.0..=180.0).contains(&v) {
         v
@@ -391,18 +229,6 @@ fn degree_ticks(lo: f64, hi: f64, max_ticks: usize) -> (Vec<f64>, f64) {
         }
     }
     (ticks_for(360.0), 360.0)
-}
-
-/// Map a continuous pixel coordinate to the column/row a 1-pixel-wide tick
-/// should occupy, snapping ticks at the axis ends onto the frame lines.
-fn snap(pos: f64, start: i32, len: i32, lw: i32) -> i32 {
-    if pos < start as f64 + 0.5 {
-        start - lw
-    } else if pos > (start + len) as f64 - 0.5 {
-        start + len
-    } else {
-        (pos - lw as f64 / 2.0).round() as i32
-    }
 }
 
 fn render_canvas(
@@ -701,106 +527,14 @@ fn draw_contours(
             stroke_segment(&mut cov, mwu, mhu, (ax, ay), (bx, by), hw);
         }
     }
-    for r in 0..mhu {
-        for c in 0..mwu {
-            let a = cov[r * mwu + c];
-            if a > 0.0 {
-                cv.blend(x0 + c as i32, y0 + r as i32, BLACK, a);
-            }
-        }
-    }
-}
-
-/// Accumulate (max) the box-filtered coverage of a round-capped segment of
-/// half-width `hw` into `cov` (`w` x `h`, pixel centres at `+0.5`).
-fn stroke_segment(cov: &mut [f32], w: usize, h: usize, a: (f64, f64), b: (f64, f64), hw: f64) {
-    let reach = hw + 1.0;
-    let xlo = (a.0.min(b.0) - reach).floor().max(0.0) as usize;
-    let ylo = (a.1.min(b.1) - reach).floor().max(0.0) as usize;
-    let xhi = ((a.0.max(b.0) + reach).ceil().max(0.0) as usize).min(w);
-    let yhi = ((a.1.max(b.1) + reach).ceil().max(0.0) as usize).min(h);
-    let (ex, ey) = (b.0 - a.0, b.1 - a.1);
-    let len2 = ex * ex + ey * ey;
-    for y in ylo..yhi {
-        let py = y as f64 + 0.5;
-        for x in xlo..xhi {
-            let px = x as f64 + 0.5;
-            let t = if len2 > 0.0 {
-                (((px - a.0) * ex + (py - a.1) * ey) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let (qx, qy) = (a.0 + t * ex - px, a.1 + t * ey - py);
-            let d = (qx * qx + qy * qy).sqrt();
-            // Overlap of the stroke's cross-section [d - hw, d + hw] with the pixel.
-            let c = ((d + hw).min(0.5) - (d - hw).max(-0.5)).max(0.0) as f32;
-            let slot = &mut cov[y * w + x];
-            if c > *slot {
-                *slot = c;
-            }
-        }
-    }
-}
-
-fn encode_png(cv: &Canvas) -> Result<Vec<u8>, String> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    use image::ImageEncoder;
-    let mut out = Vec::with_capacity(cv.px.len() / 8);
-    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(
-            &cv.px,
-            cv.w as u32,
-            cv.h as u32,
-            image::ExtendedColorType::Rgb8,
-        )
-        .map_err(|e| format!("PNG encoding failed: {e}"))?;
-    Ok(out)
-}
-
-/// Write `bytes` to `path` atomically (temp file in the same directory,
-/// fsync, rename); the temp file is removed on failure.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let io_err = |source| RenderError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path.file_name().ok_or_else(|| RenderError::Draw {
-        path: path.to_path_buf(),
-        message: "output path has no file name".to_string(),
-    })?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(e));
-    }
-    // Best effort: persist the rename itself.
-    #[cfg(unix)]
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    cv.blend_coverage(&cov, mwu, x0, y0, BLACK);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::path::PathBuf;
 
     fn tmpdir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("sstcast-render-{tag}-{}", std::process::id()));

@@ -1,4 +1,5 @@
-//! Figure rendering for `sstcast`: global heatmaps written as PNG files.
+//! Figure rendering for `sstcast`: global heatmaps and line charts written
+//! as PNG files.
 //!
 //! Why: forecasts and their errors are inspected as matplotlib-style maps
 //! (filled cells, coolwarm/RdBu_r colours, contours, colorbar, lat/lon axes),
@@ -9,15 +10,21 @@
 //! `image`'s PNG encoder and written atomically.
 //!
 //! * [`colormap`]: matplotlib-exact 256-entry colour tables.
-//! * [`contour`]: marching squares and matplotlib-like level selection.
-//! * [`heatmap`]: layout, rasterisation and the atomic PNG writer.
+//! * [`contour`]: marching squares and matplotlib-like level/tick selection.
+//! * [`heatmap`]: map layout and rasterisation.
+//! * [`lines`]: line charts (loss curves, time series with a forecast).
+//! * `canvas` (private): the RGB canvas, text, anti-aliased strokes and the
+//!   atomic PNG writer shared by the figure types.
 
+mod canvas;
 pub mod colormap;
 pub mod contour;
 pub mod heatmap;
+pub mod lines;
 
 pub use colormap::Colormap;
 pub use heatmap::{render_heatmap, HeatmapStyle};
+pub use lines::{render_lines, LineChartStyle, Series, TAB10};
 
 /// Why a figure could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +41,13 @@ pub enum RenderError {
         path: std::path::PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    /// Invalid line-chart inputs (no series, x/y length mismatch, nothing
+    /// drawable, bad size) or an encoding failure.
+    #[error("cannot draw line chart {path}: {message}")]
+    Chart {
+        path: std::path::PathBuf,
+        message: String,
     },
     /// `values.len()` does not match `lat.len() * lon.len()`.
     #[error("field has {actual} values but the grid is {nlat} x {nlon}")]

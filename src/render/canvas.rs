@@ -1,0 +1,367 @@
+//! Raster primitives shared by the figure renderers ([`super::heatmap`],
+//! [`super::lines`]): an RGB8 [`Canvas`] with rectangles, alpha blending and
+//! DejaVu Sans text (via `ab_glyph`), box-filtered anti-aliased strokes into
+//! coverage buffers, number formatting, PNG encoding and the atomic writer.
+//!
+//! Why a separate module: both figure types must look alike (same font,
+//! sizes, frame and tick conventions) and write files the same way, so the
+//! pieces live here once instead of being copied per figure type.
+
+use super::RenderError;
+use ab_glyph::{point, Font as _, FontRef, PxScale, ScaleFont as _};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+pub(crate) const BLACK: [u8; 3] = [0, 0, 0];
+pub(crate) const WHITE: [u8; 3] = [255, 255, 255];
+
+/// Cap height (and digit height) of DejaVu Sans in em (1493 / 2048 units).
+pub(crate) const CAP: f64 = 1493.0 / 2048.0;
+
+/// The embedded DejaVu Sans, parsed once.
+pub(crate) fn dejavu_sans() -> Option<&'static FontRef<'static>> {
+    static FONT: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
+    FONT.get_or_init(|| FontRef::try_from_slice(dejavu::sans::regular()).ok())
+        .as_ref()
+}
+
+/// An RGB8 image being drawn.
+pub(crate) struct Canvas {
+    pub(crate) w: i32,
+    pub(crate) h: i32,
+    /// Row-major RGB8 pixels.
+    pub(crate) px: Vec<u8>,
+}
+
+impl Canvas {
+    pub(crate) fn new(w: u32, h: u32) -> Self {
+        Self {
+            w: w as i32,
+            h: h as i32,
+            px: vec![255; w as usize * h as usize * 3],
+        }
+    }
+
+    /// Fill the half-open rectangle `[x0, x1) x [y0, y1)`, clipped.
+    pub(crate) fn fill_rect(&mut self, x0: i32, y0: i32, x1: i32, y1: i32, c: [u8; 3]) {
+        let (x0, x1) = (x0.max(0), x1.min(self.w));
+        let (y0, y1) = (y0.max(0), y1.min(self.h));
+        for y in y0..y1 {
+            let row = (y * self.w) as usize * 3;
+            for x in x0..x1 {
+                let i = row + x as usize * 3;
+                self.px[i..i + 3].copy_from_slice(&c);
+            }
+        }
+    }
+
+    /// Alpha-blend colour `c` with coverage `a` at `(x, y)`, clipped.
+    pub(crate) fn blend(&mut self, x: i32, y: i32, c: [u8; 3], a: f32) {
+        if x < 0 || y < 0 || x >= self.w || y >= self.h || a <= 0.0 {
+            return;
+        }
+        let a = a.min(1.0);
+        let i = (y * self.w + x) as usize * 3;
+        for (p, &q) in self.px[i..i + 3].iter_mut().zip(&c) {
+            *p = (*p as f32 * (1.0 - a) + q as f32 * a).round() as u8;
+        }
+    }
+
+    /// Blend colour `c` with the coverage buffer `cov` (`w` pixels per row)
+    /// whose top-left pixel lands on `(x0, y0)`.
+    pub(crate) fn blend_coverage(&mut self, cov: &[f32], w: usize, x0: i32, y0: i32, c: [u8; 3]) {
+        if w == 0 {
+            return;
+        }
+        for (r, row) in cov.chunks_exact(w).enumerate() {
+            for (col, &a) in row.iter().enumerate() {
+                if a > 0.0 {
+                    self.blend(x0 + col as i32, y0 + r as i32, c, a);
+                }
+            }
+        }
+    }
+
+    /// Draw `text` with its baseline starting at `(x, baseline)`. When
+    /// `rotated`, the text runs bottom-to-top (matplotlib `rotation=90`,
+    /// glyph tops facing left) and the roles swap: `x` is the *row* where the
+    /// text starts and `baseline` the baseline *column*.
+    pub(crate) fn text(&mut self, font: &Font, text: &str, x: f64, baseline: f64, rotated: bool) {
+        self.text_rgb(font, text, x, baseline, rotated, BLACK);
+    }
+
+    /// [`Canvas::text`] in colour `c`.
+    pub(crate) fn text_rgb(
+        &mut self,
+        font: &Font,
+        text: &str,
+        x: f64,
+        baseline: f64,
+        rotated: bool,
+        c: [u8; 3],
+    ) {
+        let scaled = font.face.as_scaled(font.scale);
+        let mut pen = 0f32;
+        let mut prev = None;
+        for ch in text.chars() {
+            let id = scaled.glyph_id(ch);
+            if let Some(p) = prev {
+                pen += scaled.kern(p, id);
+            }
+            prev = Some(id);
+            // Keep the sub-pixel part of the pen position in the glyph's own
+            // position and map whole pixels onto the canvas.
+            let (glyph_pos, col0, row0) = if rotated {
+                let ia = pen.floor();
+                (
+                    point(pen - ia, 0.0),
+                    baseline.floor() as i32,
+                    x.floor() as i32 - 1 - ia as i32,
+                )
+            } else {
+                let ox = x + pen as f64;
+                let (ix, iy) = (ox.floor(), baseline.floor());
+                let pos = point((ox - ix) as f32, (baseline - iy) as f32);
+                (pos, ix as i32, iy as i32)
+            };
+            let glyph = id.with_scale_and_position(font.scale, glyph_pos);
+            if let Some(outline) = scaled.outline_glyph(glyph) {
+                let b = outline.px_bounds();
+                let (bx, by) = (b.min.x as i32, b.min.y as i32);
+                outline.draw(|gx, gy, a| {
+                    // (u, v): pixel along the text and down from the baseline.
+                    let (u, v) = (bx + gx as i32, by + gy as i32);
+                    if rotated {
+                        self.blend(col0 + v, row0 - u, c, a);
+                    } else {
+                        self.blend(col0 + u, row0 + v, c, a);
+                    }
+                });
+            }
+            pen += scaled.h_advance(id);
+        }
+    }
+}
+
+/// DejaVu Sans at one size.
+pub(crate) struct Font {
+    pub(crate) face: &'static FontRef<'static>,
+    pub(crate) scale: PxScale,
+    /// Size of one em in pixels (matplotlib's font size: 10 pt at 100 dpi = 13.9 px).
+    pub(crate) em: f64,
+}
+
+impl Font {
+    pub(crate) fn new(em: f64) -> Result<Self, String> {
+        let face = dejavu_sans().ok_or("cannot load the embedded DejaVu Sans font")?;
+        let upem = face.units_per_em().ok_or("font has no units per em")? as f64;
+        let em = em.max(4.0);
+        let scale = PxScale::from((em * face.height_unscaled() as f64 / upem) as f32);
+        Ok(Self { face, scale, em })
+    }
+
+    /// Advance width of `text` in pixels.
+    pub(crate) fn width(&self, text: &str) -> f64 {
+        let scaled = self.face.as_scaled(self.scale);
+        let mut w = 0f32;
+        let mut prev = None;
+        for ch in text.chars() {
+            let id = scaled.glyph_id(ch);
+            if let Some(p) = prev {
+                w += scaled.kern(p, id);
+            }
+            prev = Some(id);
+            w += scaled.h_advance(id);
+        }
+        w as f64
+    }
+
+    /// Height of capitals and digits in pixels.
+    pub(crate) fn cap(&self) -> f64 {
+        self.em * CAP
+    }
+}
+
+/// Format `v` with as many decimals as `step` needs, with a Unicode minus
+/// like matplotlib.
+pub(crate) fn fmt_num(v: f64, step: f64) -> String {
+    let decimals = (0..=6)
+        .find(|&d| {
+            let s = step * 10f64.powi(d);
+            (s - s.round()).abs() < 1e-6 * s.max(1.0)
+        })
+        .unwrap_or(6) as usize;
+    let s = format!("{:.*}", decimals, v);
+    let is_zero = s
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.');
+    if is_zero {
+        format!("{:.*}", decimals, 0.0)
+    } else {
+        s.replace('-', "\u{2212}")
+    }
+}
+
+/// Map a continuous pixel coordinate to the column/row a 1-pixel-wide tick
+/// should occupy, snapping ticks at the axis ends onto the frame lines.
+pub(crate) fn snap(pos: f64, start: i32, len: i32, lw: i32) -> i32 {
+    if pos < start as f64 + 0.5 {
+        start - lw
+    } else if pos > (start + len) as f64 - 0.5 {
+        start + len
+    } else {
+        (pos - lw as f64 / 2.0).round() as i32
+    }
+}
+
+/// Accumulate (max) the box-filtered coverage of a round-capped segment of
+/// half-width `hw` into `cov` (`w` x `h`, pixel centres at `+0.5`).
+pub(crate) fn stroke_segment(
+    cov: &mut [f32],
+    w: usize,
+    h: usize,
+    a: (f64, f64),
+    b: (f64, f64),
+    hw: f64,
+) {
+    let reach = hw + 1.0;
+    let xlo = (a.0.min(b.0) - reach).floor().max(0.0) as usize;
+    let ylo = (a.1.min(b.1) - reach).floor().max(0.0) as usize;
+    let xhi = ((a.0.max(b.0) + reach).ceil().max(0.0) as usize).min(w);
+    let yhi = ((a.1.max(b.1) + reach).ceil().max(0.0) as usize).min(h);
+    let (ex, ey) = (b.0 - a.0, b.1 - a.1);
+    let len2 = ex * ex + ey * ey;
+    for y in ylo..yhi {
+        let py = y as f64 + 0.5;
+        for x in xlo..xhi {
+            let px = x as f64 + 0.5;
+            let t = if len2 > 0.0 {
+                (((px - a.0) * ex + (py - a.1) * ey) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let (qx, qy) = (a.0 + t * ex - px, a.1 + t * ey - py);
+            let d = (qx * qx + qy * qy).sqrt();
+            // Overlap of the stroke's cross-section [d - hw, d + hw] with the pixel.
+            let c = ((d + hw).min(0.5) - (d - hw).max(-0.5)).max(0.0) as f32;
+            let slot = &mut cov[y * w + x];
+            if c > *slot {
+                *slot = c;
+            }
+        }
+    }
+}
+
+/// Like [`stroke_segment`], but each end can be butt-capped (`round_a` /
+/// `round_b` false): the stroke then stops exactly at that end point, as
+/// needed for dashes; round ends give round joins between segments.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stroke_capped(
+    cov: &mut [f32],
+    w: usize,
+    h: usize,
+    a: (f64, f64),
+    b: (f64, f64),
+    hw: f64,
+    round_a: bool,
+    round_b: bool,
+) {
+    let (ex, ey) = (b.0 - a.0, b.1 - a.1);
+    let len = ex.hypot(ey);
+    if len < 1e-9 {
+        if round_a || round_b {
+            stroke_segment(cov, w, h, a, b, hw);
+        }
+        return;
+    }
+    let (ux, uy) = (ex / len, ey / len);
+    let reach = hw + 1.0;
+    let xlo = (a.0.min(b.0) - reach).floor().max(0.0) as usize;
+    let ylo = (a.1.min(b.1) - reach).floor().max(0.0) as usize;
+    let xhi = ((a.0.max(b.0) + reach).ceil().max(0.0) as usize).min(w);
+    let yhi = ((a.1.max(b.1) + reach).ceil().max(0.0) as usize).min(h);
+    // Overlap of the stroke's cross-section [d - hw, d + hw] with the pixel.
+    let across = |d: f64| ((d + hw).min(0.5) - (d - hw).max(-0.5)).max(0.0);
+    let lo = if round_a { f64::NEG_INFINITY } else { 0.0 };
+    let hi = if round_b { f64::INFINITY } else { len };
+    for y in ylo..yhi {
+        let py = y as f64 + 0.5;
+        for x in xlo..xhi {
+            let px = x as f64 + 0.5;
+            let (dx, dy) = (px - a.0, py - a.1);
+            let s = dx * ux + dy * uy;
+            let c = if s < 0.0 && round_a {
+                across(dx.hypot(dy))
+            } else if s > len && round_b {
+                across((px - b.0).hypot(py - b.1))
+            } else {
+                let along = ((s + 0.5).min(hi) - (s - 0.5).max(lo)).clamp(0.0, 1.0);
+                along * across((dx * uy - dy * ux).abs())
+            } as f32;
+            let slot = &mut cov[y * w + x];
+            if c > *slot {
+                *slot = c;
+            }
+        }
+    }
+}
+
+pub(crate) fn encode_png(cv: &Canvas) -> Result<Vec<u8>, String> {
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    use image::ImageEncoder;
+    let mut out = Vec::with_capacity(cv.px.len() / 8);
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+        .write_image(
+            &cv.px,
+            cv.w as u32,
+            cv.h as u32,
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|e| format!("PNG encoding failed: {e}"))?;
+    Ok(out)
+}
+
+/// Write `bytes` to `path` atomically (temp file in the same directory,
+/// fsync, rename); the temp file is removed on failure.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let io_err = |source| RenderError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path.file_name().ok_or_else(|| RenderError::Draw {
+        path: path.to_path_buf(),
+        message: "output path has no file name".to_string(),
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    // Best effort: persist the rename itself.
+    #[cfg(unix)]
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

@@ -123,7 +123,11 @@ pub fn damping(series: &[f32], channels: usize, horizon: usize) -> Vec<f32> {
                     xx += x * x;
                 }
             }
-            let a = if xx > 0.0 { (xy / xx).clamp(0.0, 1.0) } else { 0.0 };
+            let a = if xx > 0.0 {
+                (xy / xx).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
             out[(lead - 1) * channels + c] = a as f32;
         }
     }

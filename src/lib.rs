@@ -15,12 +15,13 @@
 //! - [`model`]: the burn seq2seq GRU/LSTM encoder-decoder.
 //! - [`train`]: fitting one region.
 //! - [`forecast`]: all regions in parallel, autoregressive decoding, assembly on the grid.
-//! - [`render`]: heatmap PNGs.
+//! - [`render`]: drawing maps and line charts; [`figures`]: which figures a run makes.
 //! - [`verify`]: skill against climatology and persistence.
 //! - [`pipeline`]: configuration and the end-to-end run; [`cli`]: flags and exit codes.
 
 pub mod cli;
 pub mod dataset;
+pub mod figures;
 pub mod forecast;
 pub mod grid;
 pub mod io;

@@ -197,10 +197,16 @@ impl Seq2Seq {
             encoder,
             decoder,
             wo: Param::from_data(
-                TensorData::new(zeros(shape.hidden * shape.channels), [shape.hidden, shape.channels]),
+                TensorData::new(
+                    zeros(shape.hidden * shape.channels),
+                    [shape.hidden, shape.channels],
+                ),
                 device,
             ),
-            bo: Param::from_data(TensorData::new(zeros(shape.channels), [shape.channels]), device),
+            bo: Param::from_data(
+                TensorData::new(zeros(shape.channels), [shape.channels]),
+                device,
+            ),
         }
     }
 
@@ -358,10 +364,20 @@ mod tests {
     fn untrained_model_is_damped_persistence() {
         let device = Device::flex();
         let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
-        let shape = ModelShape { cell: CellKind::Gru, layers: 1, hidden: 4, channels: 3 };
+        let shape = ModelShape {
+            cell: CellKind::Gru,
+            layers: 1,
+            hidden: 4,
+            channels: 3,
+        };
         let m = Seq2Seq::new(shape, &mut rng, &device);
         let x = seq(&device, 1, 5, 3, 0.4);
-        let last: Vec<f32> = x.clone().slice([0..1, 4..5, 0..3]).into_data().try_into_vec().unwrap();
+        let last: Vec<f32> = x
+            .clone()
+            .slice([0..1, 4..5, 0..3])
+            .into_data()
+            .try_into_vec()
+            .unwrap();
         let d = damping(&device, 2);
         let dv: Vec<f32> = d.clone().into_data().try_into_vec().unwrap();
         let f: Vec<f32> = m.forecast(x, &d).into_data().try_into_vec().unwrap();

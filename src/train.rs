@@ -125,8 +125,9 @@ pub fn fit(
     let val_batch = (!val_starts.is_empty())
         .then(|| batch(series, c, &val_starts, s.window, s.horizon, &device));
     let val_loss = |m: &Seq2Seq| -> f32 {
+        // Scored as the forecast is made: autoregressively, without teacher forcing.
         let (x, y) = val_batch.clone().expect("validation batch");
-        let pred = m.forward_teacher(x, y.clone(), &damp_t);
+        let pred = m.forecast(x, &damp_t);
         scalar((pred - y).square().mean().detach())
     };
     let mut val_losses = Vec::new();
@@ -181,7 +182,11 @@ fn split(starts: &[usize], nt: usize, s: &TrainSettings) -> (Vec<usize>, Vec<usi
     }
     let cut = nt - s.validation; // first validation step
     let end = |st: usize| st + s.window + s.horizon; // one past the last target step
-    let train: Vec<usize> = starts.iter().copied().filter(|&st| end(st) <= cut).collect();
+    let train: Vec<usize> = starts
+        .iter()
+        .copied()
+        .filter(|&st| end(st) <= cut)
+        .collect();
     let val: Vec<usize> = starts.iter().copied().filter(|&st| end(st) > cut).collect();
     if train.is_empty() || val.is_empty() {
         (starts.to_vec(), Vec::new())
@@ -219,7 +224,10 @@ pub fn predict(fit: &Fit, x: &[f32], channels: usize) -> Vec<f32> {
     let horizon = fit.damping.len() / channels;
     let device = device();
     let x = Tensor::<3>::from_data(TensorData::new(x.to_vec(), [1, window, channels]), &device);
-    let d = Tensor::<2>::from_data(TensorData::new(fit.damping.clone(), [horizon, channels]), &device);
+    let d = Tensor::<2>::from_data(
+        TensorData::new(fit.damping.clone(), [horizon, channels]),
+        &device,
+    );
     fit.model
         .forecast(x, &d)
         .into_data()

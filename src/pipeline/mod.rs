@@ -15,13 +15,14 @@ use std::time::Instant;
 
 pub use config::{ConfigError, Format, PipelineConfig};
 
+use crate::figures;
 use crate::forecast::{self, FitPlan, Forecast, ForecastError, RegionForecast};
 use crate::grid::Cube;
 use crate::io::geotiff::{self, GeoTiffError};
 use crate::io::netcdf::{self as nc, ForecastFile, NetcdfError};
 use crate::model::ModelShape;
 use crate::region::{self, RegionError};
-use crate::render::{self, HeatmapStyle, RenderError};
+use crate::render::RenderError;
 use crate::time::{Frequency, Period};
 use crate::train::TrainSettings;
 use crate::verify::{self, SkillReport};
@@ -213,23 +214,14 @@ pub fn run(
         write_geotiff(&path, rc, &fc, &product)?;
         written.push(path);
     }
-    if p.outputs.formats.contains(&Format::Png) {
+    let labels = figures::Labels {
+        product: product.clone(),
+        year: rc.year,
+    };
+    let png = p.outputs.formats.contains(&Format::Png);
+    if png {
         let path = out_dir.join(format!("{stem}.png"));
-        let mean = fc.mean_over_leads();
-        let what = match fc.freq {
-            Frequency::Monthly if fc.horizon == 12 => format!("{} annual mean", rc.year),
-            _ => format!(
-                "{}..{} mean",
-                fc.first.label(fc.freq),
-                Period(fc.first.0 + fc.horizon as i64 - 1).label(fc.freq)
-            ),
-        };
-        let style = HeatmapStyle {
-            title: format!("{product} sea surface temperature forecast, {what} (sstcast)"),
-            units_label: "Sea surface temperature (°C)".into(),
-            ..HeatmapStyle::default()
-        };
-        render::render_heatmap(&path, &fc.grid.lat, &fc.grid.lon, &mean, &style)?;
+        figures::forecast_map(&path, &fc, &labels)?;
         written.push(path);
     }
     let skill = verify::evaluate(&cube, steps, &fc, rc.year);
@@ -246,6 +238,23 @@ pub fn run(
                 }
             })?;
             written.push(path);
+        }
+    }
+    if png {
+        if let Some(report) = &skill {
+            written.extend(figures::verification_maps(
+                &out_dir, &cube, &fc, report, &labels,
+            )?);
+        }
+        for b in &p.regions.boxes {
+            if let Some(r) = fc.regions.iter().find(|r| r.id == b.name) {
+                let path = out_dir.join(format!("series_{}_{}.png", r.id, rc.year));
+                figures::series(&path, &cube, &fc, r, &labels)?;
+                written.push(path);
+                let path = out_dir.join(format!("loss_{}.png", r.id));
+                figures::loss(&path, r)?;
+                written.push(path);
+            }
         }
     }
     Ok(RunSummary {

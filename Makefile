@@ -17,11 +17,12 @@ CARGO ?= cargo
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
                 python3-venv libudunits2-0 unzip curl ca-certificates
 
-.PHONY: forecast test deps grids build release lint fmt clean help
+.PHONY: forecast skill test deps grids build release lint fmt clean help
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
 	@echo "make test                 run the test suite"
+	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
 	@echo "make deps | grids | release | lint"
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
@@ -65,6 +66,10 @@ release: deps
 
 forecast: release grids
 	./target/release/sstcast forecast --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
+
+## skill: verify the forecast of YEAR against the observations in the input (forecasts first if needed).
+skill: release grids
+	./target/release/sstcast skill --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
 
 ## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids.
 test: deps grids

@@ -4,6 +4,7 @@
 //! ```text
 //! sstcast forecast --config pipelines/ersst-monthly.yaml --year 2018 [--input GLOB]...
 //!                  [--variable NAME] [--out DIR] [--threads N] [--seed N]
+//! sstcast skill    (same flags): verify an existing forecast against newer observations
 //! ```
 //!
 //! Exit codes follow sysexits(3) so that cron wrappers and schedulers can tell a bad
@@ -77,9 +78,13 @@ pub enum Command {
     /// Fit every region on data before YEAR and forecast YEAR; write NetCDF, GeoTIFF and PNG.
     #[command(after_help = EXIT_HELP)]
     Forecast(ForecastArgs),
+    /// Verify the forecast of YEAR against the observations now in the input (skill tables
+    /// and figures); runs the forecast first if it does not exist yet.
+    #[command(after_help = EXIT_HELP)]
+    Skill(ForecastArgs),
 }
 
-/// Arguments of `sstcast forecast`.
+/// Arguments of `sstcast forecast` and `sstcast skill`.
 #[derive(Debug, clap::Args)]
 pub struct ForecastArgs {
     /// Pipeline configuration (YAML).

@@ -27,7 +27,8 @@ fn main() -> ExitCode {
     init_logging(cli.log_format);
     let command_line = std::env::args().collect::<Vec<_>>().join(" ");
     match cli.command {
-        Command::Forecast(args) => forecast(args, command_line),
+        Command::Forecast(args) => forecast(args, command_line, sstcast::pipeline::run),
+        Command::Skill(args) => forecast(args, command_line, sstcast::pipeline::skill),
     }
 }
 
@@ -44,13 +45,18 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn forecast(args: sstcast::cli::ForecastArgs, command_line: String) -> ExitCode {
+type Runner = fn(
+    &sstcast::pipeline::RunConfig,
+    &(dyn Fn(&sstcast::forecast::RegionForecast) + Sync),
+) -> Result<sstcast::pipeline::RunSummary, sstcast::pipeline::PipelineError>;
+
+fn forecast(args: sstcast::cli::ForecastArgs, command_line: String, runner: Runner) -> ExitCode {
     let rc = match args.into_run_config(command_line) {
         Ok(rc) => rc,
         Err(e) => return fail(&sstcast::pipeline::PipelineError::Config(e)),
     };
     let progress = Progress::new();
-    let result = sstcast::pipeline::run(&rc, &|r| progress.region_done(r));
+    let result = runner(&rc, &|r| progress.region_done(r));
     progress.finish();
     match result {
         Ok(summary) => {

@@ -137,20 +137,22 @@ pub fn expand_inputs(patterns: &[String]) -> Result<Vec<PathBuf>, PipelineError>
     Ok(out)
 }
 
-/// Runs a forecast end to end.
-pub fn run(
-    rc: &RunConfig,
-    progress: &(dyn Fn(&RegionForecast) + Sync),
-) -> Result<RunSummary, PipelineError> {
-    let t0 = Instant::now();
+/// The input read and cut for one target year: shared by `forecast` and `skill`.
+struct Prepared {
+    files: Vec<PathBuf>,
+    cube: Cube,
+    origin: Period,
+    steps: usize,
+    regions: Vec<region::Region>,
+    product: String,
+    out_dir: PathBuf,
+}
+
+fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {
     let p = &rc.pipeline;
     let files = expand_inputs(&p.input.files.patterns())?;
     tracing::info!("reading {} input file(s)", files.len());
-    let monthly = nc::read_cube(&files, p.input.variable.as_deref())?;
-    let cube = match p.temporal {
-        Frequency::Monthly => monthly,
-        Frequency::Annual => monthly.annual_means(),
-    };
+    let cube = read_files(&files, p)?;
     tracing::info!(
         "input: variable {:?}, {} x {} grid, {} steps {}..{}",
         cube.variable,
@@ -160,16 +162,36 @@ pub fn run(
         cube.start.label(cube.freq),
         cube.period(cube.len().saturating_sub(1)).label(cube.freq)
     );
-
     let origin = Period::year_start(rc.year, cube.freq);
     let steps = forecast::training_steps(&cube, origin)?;
     let mask = forecast::ocean_mask(&cube, steps);
     let regions = region::build(&cube.grid, &mask, p.regions.tiles, &p.regions.boxes)?;
+    let product = p.product.clone().unwrap_or_else(|| cube.variable.clone());
+    let out_dir = p.outputs.dir.join(p.name()).join(rc.year.to_string());
+    Ok(Prepared {
+        files,
+        cube,
+        origin,
+        steps,
+        regions,
+        product,
+        out_dir,
+    })
+}
+
+/// Runs a forecast end to end.
+pub fn run(
+    rc: &RunConfig,
+    progress: &(dyn Fn(&RegionForecast) + Sync),
+) -> Result<RunSummary, PipelineError> {
+    let t0 = Instant::now();
+    let p = &rc.pipeline;
+    let pr = prepare(rc)?;
     tracing::info!(
         "fitting {} region(s) on {} training steps before {} with {} thread(s)",
-        regions.len(),
-        steps,
-        origin.label(cube.freq),
+        pr.regions.len(),
+        pr.steps,
+        pr.origin.label(pr.cube.freq),
         rc.threads
     );
     let m = &p.model;
@@ -194,38 +216,119 @@ pub fn run(
         seed: m.seed,
         threads: rc.threads,
     };
-    let fc = forecast::run(&cube, origin, &regions, &plan, progress)?;
+    let fc = forecast::run(&pr.cube, pr.origin, &pr.regions, &plan, progress)?;
 
-    let out_dir = p.outputs.dir.join(p.name()).join(rc.year.to_string());
-    std::fs::create_dir_all(&out_dir).map_err(|source| PipelineError::Output {
-        path: out_dir.clone(),
-        source,
-    })?;
+    let out_dir = &pr.out_dir;
+    create_dir(out_dir)?;
     let mut written = Vec::new();
     let stem = format!("sst_forecast_{}", rc.year);
-    let product = p.product.clone().unwrap_or_else(|| cube.variable.clone());
     if p.outputs.formats.contains(&Format::Netcdf) {
         let path = out_dir.join(format!("{stem}.nc"));
-        write_netcdf(&path, rc, &fc, &files, &product)?;
+        write_netcdf(&path, rc, &fc, &pr.files, &pr.product)?;
         written.push(path);
     }
     if p.outputs.formats.contains(&Format::Geotiff) {
         let path = out_dir.join(format!("{stem}.tif"));
-        write_geotiff(&path, rc, &fc, &product)?;
+        write_geotiff(&path, rc, &fc, &pr.product)?;
         written.push(path);
     }
-    let labels = figures::Labels {
-        product: product.clone(),
-        year: rc.year,
-    };
-    let png = p.outputs.formats.contains(&Format::Png);
-    if png {
+    if p.outputs.formats.contains(&Format::Png) {
         let path = out_dir.join(format!("{stem}.png"));
-        figures::forecast_map(&path, &fc, &labels)?;
+        figures::forecast_map(&path, &fc, &labels(rc, &pr))?;
         written.push(path);
     }
-    let skill = verify::evaluate(&cube, steps, &fc, rc.year);
+    let skill = report(rc, &pr, &fc, &mut written)?;
+    Ok(RunSummary {
+        out_dir: pr.out_dir,
+        files: written,
+        regions: fc.regions.len(),
+        skill,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Verifies an existing forecast of `rc.year` against the observations now in the input
+/// (e.g. a forecast made in January, verified a year later). Runs the forecast first when
+/// there is none yet.
+pub fn skill(
+    rc: &RunConfig,
+    progress: &(dyn Fn(&RegionForecast) + Sync),
+) -> Result<RunSummary, PipelineError> {
+    let t0 = Instant::now();
+    let pr = prepare(rc)?;
+    let path = pr.out_dir.join(format!("sst_forecast_{}.nc", rc.year));
+    if !path.exists() {
+        tracing::info!("no forecast at {}: running it first", path.display());
+        return run(rc, progress);
+    }
+    let stored = nc::read_forecast(&path)?;
+    if !stored.grid.same_as(&pr.cube.grid)
+        || stored.freq != pr.cube.freq
+        || stored.first != pr.origin
+    {
+        return Err(PipelineError::Netcdf(NetcdfError::GridMismatch {
+            first: pr.files.first().cloned().unwrap_or_default(),
+            path,
+        }));
+    }
+    let horizon = stored.values.len() / stored.grid.ncells().max(1);
+    let regions = pr
+        .regions
+        .iter()
+        .map(|r| RegionForecast {
+            id: r.id.clone(),
+            cells: r.cells.clone(),
+            values: Vec::new(),
+            losses: Vec::new(),
+            val_losses: Vec::new(),
+            best_epochs: Vec::new(),
+        })
+        .collect();
+    let fc = Forecast {
+        grid: stored.grid,
+        freq: stored.freq,
+        first: stored.first,
+        horizon,
+        values: stored.values,
+        regions,
+    };
+    let mut written = Vec::new();
+    let skill = report(rc, &pr, &fc, &mut written)?;
+    Ok(RunSummary {
+        out_dir: pr.out_dir,
+        files: written,
+        regions: fc.regions.len(),
+        skill,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+fn labels(rc: &RunConfig, pr: &Prepared) -> figures::Labels {
+    figures::Labels {
+        product: pr.product.clone(),
+        year: rc.year,
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), PipelineError> {
+    std::fs::create_dir_all(dir).map_err(|source| PipelineError::Output {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// Verification tables and figures, when the input has observations of the forecast period.
+fn report(
+    rc: &RunConfig,
+    pr: &Prepared,
+    fc: &Forecast,
+    written: &mut Vec<PathBuf>,
+) -> Result<Option<SkillReport>, PipelineError> {
+    let p = &rc.pipeline;
+    let out_dir = &pr.out_dir;
+    let skill = verify::evaluate(&pr.cube, pr.steps, fc, rc.year);
     if let Some(report) = &skill {
+        create_dir(out_dir)?;
         for (name, text) in [
             (format!("skill_{}.md", rc.year), report.to_markdown()),
             (format!("skill_{}.json", rc.year), report.to_json()),
@@ -240,30 +343,28 @@ pub fn run(
             written.push(path);
         }
     }
-    if png {
-        if let Some(report) = &skill {
-            written.extend(figures::verification_maps(
-                &out_dir, &cube, &fc, report, &labels,
-            )?);
-        }
-        for b in &p.regions.boxes {
-            if let Some(r) = fc.regions.iter().find(|r| r.id == b.name) {
-                let path = out_dir.join(format!("series_{}_{}.png", r.id, rc.year));
-                figures::series(&path, &cube, &fc, r, &labels)?;
-                written.push(path);
+    if !p.outputs.formats.contains(&Format::Png) {
+        return Ok(skill);
+    }
+    let labels = labels(rc, pr);
+    if let Some(report) = &skill {
+        written.extend(figures::verification_maps(
+            out_dir, &pr.cube, fc, report, &labels,
+        )?);
+    }
+    for b in &p.regions.boxes {
+        if let Some(r) = fc.regions.iter().find(|r| r.id == b.name) {
+            let path = out_dir.join(format!("series_{}_{}.png", r.id, rc.year));
+            figures::series(&path, &pr.cube, fc, r, &labels)?;
+            written.push(path);
+            if !r.losses.is_empty() {
                 let path = out_dir.join(format!("loss_{}.png", r.id));
                 figures::loss(&path, r)?;
                 written.push(path);
             }
         }
     }
-    Ok(RunSummary {
-        out_dir,
-        files: written,
-        regions: fc.regions.len(),
-        skill,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    Ok(skill)
 }
 
 fn provenance(rc: &RunConfig) -> (String, String) {
@@ -388,10 +489,9 @@ fn now_utc() -> String {
     )
 }
 
-/// Cube of the input, for tools that need the data without a run (e.g. verification).
-pub fn read_input(p: &PipelineConfig) -> Result<Cube, PipelineError> {
-    let files = expand_inputs(&p.input.files.patterns())?;
-    let monthly = nc::read_cube(&files, p.input.variable.as_deref())?;
+/// Reads input files into the cube of the pipeline's temporal mode.
+fn read_files(files: &[PathBuf], p: &PipelineConfig) -> Result<Cube, PipelineError> {
+    let monthly = nc::read_cube(files, p.input.variable.as_deref())?;
     Ok(match p.temporal {
         Frequency::Monthly => monthly,
         Frequency::Annual => monthly.annual_means(),

@@ -8,7 +8,7 @@ mod read;
 mod write;
 
 pub use read::read_cube;
-pub use write::{write_forecast, ForecastFile};
+pub use write::{read_forecast, write_forecast, ForecastFile, StoredForecast};
 
 use std::path::PathBuf;
 

@@ -103,6 +103,14 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
     )?;
     g("sstcast_inputs", &f.inputs, &mut file)?;
     g("sstcast_config", &f.config, &mut file)?;
+    g(
+        "sstcast_frequency",
+        match f.freq {
+            Frequency::Monthly => "monthly",
+            Frequency::Annual => "annual",
+        },
+        &mut file,
+    )?;
 
     let mut v = file.add_variable::<f64>("time", &["time"])?;
     v.put_attribute("standard_name", "time")?;
@@ -191,6 +199,94 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
         .collect();
     v.put_values(&data, ..)?;
     file.close()
+}
+
+/// A forecast file read back (for verifying it later, when observations have arrived).
+#[derive(Debug, Clone)]
+pub struct StoredForecast {
+    /// Grid (canonical, as written).
+    pub grid: LatLon,
+    /// Step frequency.
+    pub freq: Frequency,
+    /// Period of lead 1.
+    pub first: Period,
+    /// `[lead][cell]`, NaN where no forecast.
+    pub values: Vec<f32>,
+}
+
+/// Reads a file written by [`write_forecast`].
+pub fn read_forecast(path: &Path) -> Result<StoredForecast, NetcdfError> {
+    let err = |what: &str, message: String| NetcdfError::Read {
+        path: path.to_path_buf(),
+        what: what.to_string(),
+        message,
+    };
+    if !path.exists() {
+        return Err(NetcdfError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let file = netcdf::open(path).map_err(|e| NetcdfError::Open {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let get = |name: &str| -> Result<Vec<f64>, NetcdfError> {
+        file.variable(name)
+            .ok_or_else(|| {
+                err(
+                    name,
+                    "no such variable (not an sstcast forecast file?)".into(),
+                )
+            })?
+            .get_values::<f64, _>(..)
+            .map_err(|e| err(name, e.to_string()))
+    };
+    let freq = match file
+        .attribute("sstcast_frequency")
+        .and_then(|a| a.value().ok())
+    {
+        Some(netcdf::AttributeValue::Str(s)) if s == "annual" => Frequency::Annual,
+        Some(netcdf::AttributeValue::Str(s)) if s == "monthly" => Frequency::Monthly,
+        _ => {
+            return Err(err(
+                "sstcast_frequency",
+                "missing: not an sstcast forecast file".into(),
+            ))
+        }
+    };
+    let axis = TimeAxis::parse(TIME_UNITS, Calendar::Standard).expect("constant units parse");
+    let bnds = get("time_bnds")?;
+    let d = axis
+        .date(
+            *bnds
+                .first()
+                .ok_or_else(|| err("time_bnds", "empty".into()))?,
+        )
+        .map_err(|e| err("time_bnds", e.to_string()))?;
+    let first = match freq {
+        Frequency::Monthly => Period::month(d.year, d.month),
+        Frequency::Annual => Period(d.year),
+    };
+    let grid = LatLon {
+        lat: get("lat")?,
+        lon: get("lon")?,
+    };
+    let values = get("sst")?
+        .into_iter()
+        .map(|v| {
+            if v.is_finite() && (v as f32) < FILL {
+                v as f32
+            } else {
+                f32::NAN
+            }
+        })
+        .collect();
+    Ok(StoredForecast {
+        grid,
+        freq,
+        first,
+        values,
+    })
 }
 
 /// Cell edges `[n][2]` halfway between centres, clamped to +-90 for latitude-like ranges.

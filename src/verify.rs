@@ -127,7 +127,6 @@ pub fn score(
 /// The reference forecasts, fitted on the training steps of a cube.
 #[derive(Debug, Clone)]
 pub struct References {
-    freq: Frequency,
     clim: Normaliser,
     /// Last training step's period and values.
     last_period: Period,
@@ -155,7 +154,6 @@ impl References {
             .collect();
         let damping = crate::dataset::damping(&anom, n, horizon);
         Self {
-            freq: cube.freq,
             clim,
             last_period: cube.period(steps - 1),
             last: cube.step(steps - 1).to_vec(),
@@ -551,7 +549,7 @@ mod tests {
         )
         .unwrap();
         // f = (1,0,0) - 0.5 = (0.5,-0.5,-0.5); o = (1,0,.5) - 0.625 = (.375,-.625,-.125)
-        let cov = 2.0 * 0.5 * 0.375 + 0.5 * 0.625 + 0.5 * 0.125;
+        let cov: f64 = 2.0 * 0.5 * 0.375 + 0.5 * 0.625 + 0.5 * 0.125;
         let vf = 2.0 * 0.25 + 0.25 + 0.25;
         let vo = 2.0 * 0.140625 + 0.390625 + 0.015625;
         assert!((s.acc.unwrap() - cov / (vf * vo).sqrt()).abs() < 1e-9);

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use crate::dataset::Normaliser;
 use crate::forecast::Forecast;
 use crate::grid::Cube;
-use crate::time::{Frequency, Period};
+use crate::time::Period;
 
 /// A forecast method being scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -550,7 +550,7 @@ mod tests {
         .unwrap();
         // f = (1,0,0) - 0.5 = (0.5,-0.5,-0.5); o = (1,0,.5) - 0.625 = (.375,-.625,-.125)
         let cov: f64 = 2.0 * 0.5 * 0.375 + 0.5 * 0.625 + 0.5 * 0.125;
-        let vf = 2.0 * 0.25 + 0.25 + 0.25;
+        let vf: f64 = 2.0 * 0.25 + 0.25 + 0.25;
         let vo = 2.0 * 0.140625 + 0.390625 + 0.015625;
         assert!((s.acc.unwrap() - cov / (vf * vo).sqrt()).abs() < 1e-9);
     }

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use crate::forecast::{Forecast, RegionForecast};
 use crate::grid::Cube;
-use crate::render::{self, Colormap, HeatmapStyle, LineChartStyle, RenderError, Series, TAB10};
+use crate::render::{
+    self, Colormap, HeatmapStyle, LineChartStyle, RenderError, Series, LAND_GREY, TAB10,
+};
 use crate::time::{Frequency, Period};
 use crate::verify::{Method, SkillReport};
 
@@ -118,6 +120,7 @@ pub fn verification_maps(
             vmax: 2.0,
             contours: 0,
             colormap: Colormap::RdBuR,
+            missing_color: LAND_GREY,
             ..HeatmapStyle::default()
         };
         render::render_heatmap(&path, lat, lon, &err, &style)?;

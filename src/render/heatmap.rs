@@ -60,7 +60,13 @@ pub struct HeatmapStyle {
     pub width: u32,
     /// Figure height in pixels.
     pub height: u32,
+    /// Colour of NaN (land/missing) cells: white by default, as in the original figure; a
+    /// light grey on diverging maps, where white means "zero".
+    pub missing_color: [u8; 3],
 }
+
+/// Light grey for land on diverging maps.
+pub const LAND_GREY: [u8; 3] = [200, 200, 200];
 
 impl Default for HeatmapStyle {
     fn default() -> Self {
@@ -73,6 +79,7 @@ impl Default for HeatmapStyle {
             colormap: Colormap::Coolwarm,
             width: 1400,
             height: 750,
+            missing_color: WHITE,
         }
     }
 }
@@ -350,7 +357,7 @@ fn render_canvas(
                 let t = ((v as f64 - vmin) / (vmax - vmin)).clamp(0.0, 1.0);
                 style.colormap.rgb(t as f32)
             } else {
-                WHITE
+                style.missing_color
             }
         })
         .collect();

@@ -23,7 +23,7 @@ pub mod heatmap;
 pub mod lines;
 
 pub use colormap::Colormap;
-pub use heatmap::{render_heatmap, HeatmapStyle};
+pub use heatmap::{render_heatmap, HeatmapStyle, LAND_GREY};
 pub use lines::{render_lines, LineChartStyle, Series, TAB10};
 
 /// Why a figure could not be produced.

@@ -5,8 +5,13 @@
 //!
 //! Outputs of `forecast --year Y` go to `<outputs.dir>/<pipeline>/<Y>/`:
 //! `sst_forecast_<Y>.nc` (CF-1.8), `sst_forecast_<Y>.tif` (GeoTIFF, one band per lead) and
-//! `sst_forecast_<Y>.png` (heatmap of the mean over leads). Each file is written under a
-//! temporary name and renamed when complete.
+//! `sst_forecast_<Y>.png` (heatmap of the mean over leads). The output directory is checked
+//! before fitting starts, every file is written into a staging directory, and the files are
+//! renamed onto their final names only when all are complete ([`crate::io::Staging`]): a failed
+//! run leaves no file under a final name and earlier outputs in place.
+//!
+//! Short gaps in the training record are interpolated and cells with long gaps masked before
+//! the ocean mask is computed ([`crate::gaps`]).
 
 pub mod config;
 
@@ -70,6 +75,9 @@ pub enum PipelineError {
     /// PNG output.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// Preparing or committing the outputs (directory, read-only earlier output, disk full).
+    #[error(transparent)]
+    Outputs(#[from] crate::io::OutputError),
     /// Creating the output directory or another output.
     #[error("cannot write {path}: {source}")]
     Output {
@@ -145,7 +153,11 @@ pub fn run(
     let p = &rc.pipeline;
     let files = expand_inputs(&p.input.files.patterns())?;
     tracing::info!("reading {} input file(s)", files.len());
-    let monthly = nc::read_cube(&files, p.input.variable.as_deref())?;
+    let mut monthly = nc::read_cube(&files, p.input.variable.as_deref())?;
+    crate::gaps::fill_short_gaps(
+        &mut monthly,
+        Period::year_start(rc.year, Frequency::Monthly),
+    );
     let cube = match p.temporal {
         Frequency::Monthly => monthly,
         Frequency::Annual => monthly.annual_means(),
@@ -190,28 +202,35 @@ pub fn run(
         seed: m.seed,
         threads: rc.threads,
     };
-    let fc = forecast::run(&cube, origin, &regions, &plan, progress)?;
-
-    let out_dir = p.outputs.dir.join(p.name()).join(rc.year.to_string());
-    std::fs::create_dir_all(&out_dir).map_err(|source| PipelineError::Output {
-        path: out_dir.clone(),
-        source,
-    })?;
-    let mut written = Vec::new();
     let stem = format!("sst_forecast_{}", rc.year);
+    let skill_name = format!("skill_{}.md", rc.year);
+    let out_dir = p.outputs.dir.join(p.name()).join(rc.year.to_string());
+    // Before fitting: an unwritable directory or a protected output fails now, not in an hour.
+    let mut final_names: Vec<String> = p
+        .outputs
+        .formats
+        .iter()
+        .map(|f| match f {
+            Format::Netcdf => format!("{stem}.nc"),
+            Format::Geotiff => format!("{stem}.tif"),
+            Format::Png => format!("{stem}.png"),
+        })
+        .collect();
+    final_names.push(skill_name.clone());
+    let mut stage = crate::io::Staging::prepare(&out_dir, &final_names)?;
+
+    let fc = forecast::run(&cube, origin, &regions, &plan, progress)?;
     let product = p.product.clone().unwrap_or_else(|| cube.variable.clone());
     if p.outputs.formats.contains(&Format::Netcdf) {
-        let path = out_dir.join(format!("{stem}.nc"));
+        let path = stage.file(&format!("{stem}.nc"));
         write_netcdf(&path, rc, &fc, &files, &product)?;
-        written.push(path);
     }
     if p.outputs.formats.contains(&Format::Geotiff) {
-        let path = out_dir.join(format!("{stem}.tif"));
+        let path = stage.file(&format!("{stem}.tif"));
         write_geotiff(&path, rc, &fc, &product)?;
-        written.push(path);
     }
     if p.outputs.formats.contains(&Format::Png) {
-        let path = out_dir.join(format!("{stem}.png"));
+        let path = stage.file(&format!("{stem}.png"));
         let mean = fc.mean_over_leads();
         let what = match fc.freq {
             Frequency::Monthly if fc.horizon == 12 => format!("{} annual mean", rc.year),
@@ -227,19 +246,18 @@ pub fn run(
             ..HeatmapStyle::default()
         };
         render::render_heatmap(&path, &fc.grid.lat, &fc.grid.lon, &mean, &style)?;
-        written.push(path);
     }
     let skill = verify::evaluate(&cube, steps, &fc);
     if let Some(table) = &skill {
-        let path = out_dir.join(format!("skill_{}.md", rc.year));
+        let path = stage.file(&skill_name);
         crate::io::write_atomic(&path, table.to_markdown().as_bytes()).map_err(|source| {
             PipelineError::Output {
                 path: path.clone(),
                 source,
             }
         })?;
-        written.push(path);
     }
+    let written = stage.commit()?;
     Ok(RunSummary {
         out_dir,
         files: written,

@@ -148,12 +148,14 @@ mod tests {
         // cell 0: complete; cell 1: 2-month gap (filled); cell 2: 3-month gap (masked);
         // cell 3: land. Every cell has a gap after the origin, which must stay.
         let origin = Period::month(2016, 7);
-        let mut c = cube(1, 4, Period::month(2015, 1), 24, |t, cell| match (t, cell) {
-            (_, 3) => f32::NAN,
-            (20, _) => f32::NAN,
-            (5 | 6, 1) => f32::NAN,
-            (8..=10, 2) => f32::NAN,
-            _ => 10.0 + t as f32,
+        let mut c = cube(1, 4, Period::month(2015, 1), 24, |t, cell| {
+            match (t, cell) {
+                (_, 3) => f32::NAN,
+                (20, _) => f32::NAN,
+                (5 | 6, 1) => f32::NAN,
+                (8..=10, 2) => f32::NAN,
+                _ => 10.0 + t as f32,
+            }
         });
         let r = fill_short_gaps(&mut c, origin);
         assert_eq!(
@@ -167,7 +169,10 @@ mod tests {
         );
         assert_eq!((c.step(5)[1], c.step(6)[1]), (15.0, 16.0));
         assert!(c.step(9)[2].is_nan());
-        assert!(c.step(20).iter().all(|v| v.is_nan()), "after origin: untouched");
+        assert!(
+            c.step(20).iter().all(|v| v.is_nan()),
+            "after origin: untouched"
+        );
         assert_eq!(ocean_mask(&c, r.steps), vec![true, true, false, false]);
     }
 

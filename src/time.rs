@@ -474,7 +474,12 @@ mod tests {
 
     #[test]
     fn hostile_offsets_and_reference_dates_are_errors_not_overflows() {
-        for cal in [Calendar::Standard, Calendar::Julian, Calendar::NoLeap, Calendar::Day360] {
+        for cal in [
+            Calendar::Standard,
+            Calendar::Julian,
+            Calendar::NoLeap,
+            Calendar::Day360,
+        ] {
             let ax = TimeAxis::parse("days since 2000-01-01", cal).unwrap();
             for v in [1e300, -1e300, 9.2e18, -9.2e18, 1e12] {
                 assert!(

@@ -119,7 +119,8 @@ impl Nc {
         f.add_dimension("lat", self.lat.len()).unwrap();
         f.add_dimension("lon", self.lon.len()).unwrap();
         // Define everything first, then write (NetCDF classic cannot define after writing).
-        let mut coords: Vec<(&str, Vec<f64>)> = vec![("lat", self.lat.clone()), ("lon", self.lon.clone())];
+        let mut coords: Vec<(&str, Vec<f64>)> =
+            vec![("lat", self.lat.clone()), ("lon", self.lon.clone())];
         if self.dims.contains(&"depth") {
             f.add_dimension("depth", 2).unwrap();
             let mut v = f.add_variable::<f64>("depth", &["depth"]).unwrap();
@@ -157,7 +158,10 @@ impl Nc {
             f.enddef().unwrap();
         }
         for (name, values) in &coords {
-            f.variable_mut(name).unwrap().put_values(values, ..).unwrap();
+            f.variable_mut(name)
+                .unwrap()
+                .put_values(values, ..)
+                .unwrap();
         }
         let shape: Vec<usize> = self
             .dims
@@ -472,7 +476,11 @@ static CASES: &[Case] = &[
         name: "two-candidate-variables",
         how: "two variables carry standard_name sea_surface_temperature",
         codes: DATA,
-        words: &["several candidate SST variables", "sst, sst_night", "sst.nc"],
+        words: &[
+            "several candidate SST variables",
+            "sst, sst_night",
+            "sst.nc",
+        ],
         make: |d| {
             let mut nc = Nc::good(2010, 48);
             nc.second_var = Some("sst_night".into());
@@ -496,7 +504,11 @@ static CASES: &[Case] = &[
         name: "wrong-dimensions",
         how: "sst(lat, lon): no time dimension",
         codes: DATA,
-        words: &["variable \"sst\" has dimensions (lat, lon)", "no time dimension", "sst.nc"],
+        words: &[
+            "variable \"sst\" has dimensions (lat, lon)",
+            "no time dimension",
+            "sst.nc",
+        ],
         make: |d| {
             let mut nc = Nc::good(2010, 48);
             nc.dims = vec!["lat", "lon"];
@@ -520,7 +532,10 @@ static CASES: &[Case] = &[
         name: "no-time-coordinate",
         how: "a time dimension without a time coordinate variable (NetCDF classic)",
         codes: DATA,
-        words: &["dimension \"time\" (length 48) is not recognisable", "sst.nc"],
+        words: &[
+            "dimension \"time\" (length 48) is not recognisable",
+            "sst.nc",
+        ],
         make: |d| {
             let mut nc = Nc::good(2010, 48);
             nc.time_coord = false;
@@ -533,7 +548,11 @@ static CASES: &[Case] = &[
         name: "unparseable-time-units",
         how: "time:units = \"fortnights since 2000-01-01\"",
         codes: DATA,
-        words: &["time coordinate \"time\"", "fortnights since 2000-01-01", "sst.nc"],
+        words: &[
+            "time coordinate \"time\"",
+            "fortnights since 2000-01-01",
+            "sst.nc",
+        ],
         make: |d| {
             let mut nc = Nc::good(2010, 48);
             nc.time_units = Some("fortnights since 2000-01-01".into());
@@ -642,11 +661,7 @@ static CASES: &[Case] = &[
             let mut b = Nc::good(2012, 24);
             b.lat = vec![31.0, 11.0, -9.0, -29.0];
             b.write(&d.join("b-2012.nc"));
-            Prepared::run(args_for(
-                d,
-                &yaml(&s(d.join("*.nc")), &d.join("out")),
-                2013,
-            ))
+            Prepared::run(args_for(d, &yaml(&s(d.join("*.nc")), &d.join("out")), 2013))
         },
         check: None,
     },
@@ -661,11 +676,7 @@ static CASES: &[Case] = &[
             let m0 = (2011 - 2000) * 12 + 6;
             b.time_values = (0..30).map(|k| ((m0 + k) * 30 + 14) as f64).collect();
             b.write(&d.join("b-2011.nc"));
-            Prepared::run(args_for(
-                d,
-                &yaml(&s(d.join("*.nc")), &d.join("out")),
-                2013,
-            ))
+            Prepared::run(args_for(d, &yaml(&s(d.join("*.nc")), &d.join("out")), 2013))
         },
         check: None,
     },
@@ -677,11 +688,7 @@ static CASES: &[Case] = &[
         make: |d| {
             Nc::good(2010, 24).write(&d.join("a-2010.nc"));
             Nc::good(2013, 12).write(&d.join("c-2013.nc"));
-            Prepared::run(args_for(
-                d,
-                &yaml(&s(d.join("*.nc")), &d.join("out")),
-                2013,
-            ))
+            Prepared::run(args_for(d, &yaml(&s(d.join("*.nc")), &d.join("out")), 2013))
         },
         check: None,
     },
@@ -724,7 +731,10 @@ static CASES: &[Case] = &[
         name: "year-too-few-training-months",
         how: "--year 2011: 12 training months < window 12 + horizon 12",
         codes: DATA,
-        words: &["12 training steps before 2011-01", "model.window + model.horizon = 24"],
+        words: &[
+            "12 training steps before 2011-01",
+            "model.window + model.horizon = 24",
+        ],
         make: |d| with_year(d, 2011),
         check: None,
     },
@@ -788,8 +798,15 @@ static CASES: &[Case] = &[
         name: "negative-learning-rate",
         how: "`learning_rate: -0.01`",
         codes: CONFIG,
-        words: &["tiny.yaml", "`model.learning_rate` must be a positive number"],
-        make: |d| with_yaml(d, |y| y.replace("learning_rate: 0.01", "learning_rate: -0.01")),
+        words: &[
+            "tiny.yaml",
+            "`model.learning_rate` must be a positive number",
+        ],
+        make: |d| {
+            with_yaml(d, |y| {
+                y.replace("learning_rate: 0.01", "learning_rate: -0.01")
+            })
+        },
         check: None,
     },
     Case {
@@ -892,7 +909,11 @@ static CASES: &[Case] = &[
         name: "read-only-earlier-output",
         how: "an earlier sst_forecast_2013.png with mode 0444 in the output directory",
         codes: CANTCREAT,
-        words: &["sst_forecast_2013.png", "exists and is read-only", "chmod u+w"],
+        words: &[
+            "sst_forecast_2013.png",
+            "exists and is read-only",
+            "chmod u+w",
+        ],
         make: |d| {
             use std::os::unix::fs::PermissionsExt;
             let f = Nc::good(2010, 48).write(&d.join("sst.nc"));
@@ -948,7 +969,8 @@ static CASES: &[Case] = &[
     },
     Case {
         name: "nan-gaps-in-training",
-        how: "ocean cell (1,1) misses 2 months in 2011 (interpolated); cell (2,2) misses 5 (masked)",
+        how:
+            "ocean cell (1,1) misses 2 months in 2011 (interpolated); cell (2,2) misses 5 (masked)",
         codes: &[0],
         words: &[
             "interpolated 2 missing value(s) in 1 cell(s)",
@@ -1073,10 +1095,7 @@ fn catalogue_of_hostile_inputs() {
             .chunks(CASES.len().div_ceil(4))
             .map(|chunk| scope.spawn(move || chunk.iter().filter_map(run_case).collect::<Vec<_>>()))
             .collect();
-        chunks
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+        chunks.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     assert!(
         failures.is_empty(),
@@ -1102,10 +1121,17 @@ fn catalogue_document_matches_the_table() {
             .collect::<Vec<_>>()
             .join(" or ");
         let row = format!("| `{}` | {} |", c.name, codes);
-        assert!(doc.contains(&row), "hostile_inputs.md lacks the row {row:?}");
+        assert!(
+            doc.contains(&row),
+            "hostile_inputs.md lacks the row {row:?}"
+        );
     }
     let rows = doc.lines().filter(|l| l.starts_with("| `")).count();
-    assert_eq!(rows, CASES.len(), "hostile_inputs.md has rows for unknown cases");
+    assert_eq!(
+        rows,
+        CASES.len(),
+        "hostile_inputs.md has rows for unknown cases"
+    );
 }
 
 /// Writes the table rows for the document (run with `--ignored --nocapture` to regenerate).

@@ -925,8 +925,14 @@ mod tests {
             v.put_attribute("units", "degC").unwrap();
         }
         let e = read_cube(std::slice::from_ref(&k), None).unwrap_err();
-        assert!(matches!(e, NetcdfError::Implausible { count: 33, .. }), "{e}");
+        assert!(
+            matches!(e, NetcdfError::Implausible { count: 33, .. }),
+            "{e}"
+        );
         let msg = e.to_string();
-        assert!(msg.contains("kelvin-as-degc.nc") && msg.contains("\"degC\""), "{msg}");
+        assert!(
+            msg.contains("kelvin-as-degc.nc") && msg.contains("\"degC\""),
+            "{msg}"
+        );
     }
 }

@@ -501,6 +501,21 @@ static CASES: &[Case] = &[
         check: None,
     },
     Case {
+        name: "variable-name-with-nul",
+        how: "input.variable: \"sst\\0\" (a YAML escape; found by fuzzing)",
+        codes: CONFIG,
+        words: &[
+            "tiny.yaml",
+            "`input.variable` must be a NetCDF variable name",
+        ],
+        make: |d| {
+            with_yaml(d, |y| {
+                y.replace("temporal:", "  variable: \"sst\\0\"\ntemporal:")
+            })
+        },
+        check: None,
+    },
+    Case {
         name: "wrong-dimensions",
         how: "sst(lat, lon): no time dimension",
         codes: DATA,

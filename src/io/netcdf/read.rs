@@ -348,17 +348,22 @@ fn find_variable<'f>(
     wanted: Option<&str>,
 ) -> Result<netcdf::Variable<'f>, NetcdfError> {
     if let Some(name) = wanted {
-        return file
-            .variable(name)
-            .ok_or_else(|| NetcdfError::NoSuchVariable {
-                path: path.to_path_buf(),
-                variable: name.to_string(),
-                available: file
-                    .variables()
-                    .map(|v| v.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+        // netcdf 0.12 panics on a name with an interior NUL (possible from YAML: "sst\0");
+        // no NetCDF name can contain one, so it names no variable.
+        let lookup = if name.contains('\0') {
+            None
+        } else {
+            file.variable(name)
+        };
+        return lookup.ok_or_else(|| NetcdfError::NoSuchVariable {
+            path: path.to_path_buf(),
+            variable: name.to_string(),
+            available: file
+                .variables()
+                .map(|v| v.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
     }
     let by_standard_name: Vec<_> = file
         .variables()

@@ -17,13 +17,13 @@ CARGO ?= cargo
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
                 python3-venv libudunits2-0 unzip curl ca-certificates
 
-.PHONY: forecast skill test deps grids build release lint fmt clean help
+.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
 	@echo "make test                 run the test suite"
 	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
-	@echo "make deps | grids | release | lint"
+	@echo "make deps | grids | release | lint | fuzz"
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
 deps:
@@ -74,6 +74,29 @@ skill: release grids
 ## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids.
 test: deps grids
 	$(CARGO) test --locked
+
+## fuzz: every cargo-fuzz target (fuzz/) for FUZZ_SECONDS each; fails on any crash.
+## libFuzzer needs -Z flags: the stable toolchain accepts them with RUSTC_BOOTSTRAP=1.
+## No sanitizer (the code under test is safe Rust; the C libraries are not instrumented),
+## debug assertions on (integer overflow is a crash). Seeds: fuzz/seeds/<target> (committed);
+## the working corpus grows in fuzz/corpus/<target>, crashes land in fuzz/artifacts/<target>.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := config_yaml netcdf_decode
+fuzz:
+	@command -v cargo-fuzz >/dev/null || { echo "fuzz: cargo-fuzz not found: run 'cargo install cargo-fuzz'"; exit 1; }
+	@mkdir -p fuzz/logs
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s (log: fuzz/logs/$$t.log)"; \
+	  if RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer none --debug-assertions $$t \
+	       fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	       >fuzz/logs/$$t.log 2>&1; then \
+	    echo "fuzz: $$t: $$(grep -E '^Done [0-9]+ runs' fuzz/logs/$$t.log || echo 'finished') -- no crash"; \
+	  else \
+	    grep -v 'HDF5-DIAG\|^  ' fuzz/logs/$$t.log | tail -40; \
+	    echo "fuzz: $$t FAILED: crash input under fuzz/artifacts/$$t"; exit 1; \
+	  fi; \
+	done
 
 lint:
 	$(CARGO) fmt --check

@@ -169,6 +169,8 @@ pub fn exit_code(e: &PipelineError) -> u8 {
         PipelineError::Netcdf(_) => exit::DATAERR,
         PipelineError::Region(_) => exit::DATAERR,
         PipelineError::Forecast(_) => exit::DATAERR,
+        PipelineError::Outputs(e) if e.is_storage_full() => exit::IOERR,
+        PipelineError::Outputs(_) => exit::CANTCREAT,
         PipelineError::GeoTiff(_) | PipelineError::Render(_) | PipelineError::Output { .. } => {
             exit::CANTCREAT
         }

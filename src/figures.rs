@@ -13,7 +13,7 @@
 //! - `loss_<region>.png` for named regions: training and validation loss per epoch on a log
 //!   scale (the original project's loss figure).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::forecast::{Forecast, RegionForecast};
 use crate::grid::Cube;
@@ -82,51 +82,57 @@ pub fn observed_mean(cube: &Cube, fc: &Forecast) -> Option<Vec<f32>> {
     )
 }
 
-/// Observed map, forecast-minus-observed map and per-region skill map. Returns the files.
-pub fn verification_maps(
-    dir: &Path,
-    cube: &Cube,
+/// The observed mean map, same style as the forecast map.
+pub fn observed_map(
+    path: &Path,
+    fc: &Forecast,
+    obs: &[f32],
+    l: &Labels,
+) -> Result<(), RenderError> {
+    let style = HeatmapStyle {
+        title: format!(
+            "{} sea surface temperature, observed, {}",
+            l.product,
+            span_label(fc)
+        ),
+        units_label: "Sea surface temperature (°C)".into(),
+        ..HeatmapStyle::default()
+    };
+    render::render_heatmap(path, &fc.grid.lat, &fc.grid.lon, obs, &style)
+}
+
+/// Forecast minus observed (mean over the leads), diverging colours centred on 0.
+pub fn error_map(path: &Path, fc: &Forecast, obs: &[f32], l: &Labels) -> Result<(), RenderError> {
+    let err: Vec<f32> = fc
+        .mean_over_leads()
+        .iter()
+        .zip(obs)
+        .map(|(f, o)| f - o)
+        .collect();
+    let style = HeatmapStyle {
+        title: format!(
+            "Forecast minus observed, {} ({}, sstcast)",
+            span_label(fc),
+            l.product
+        ),
+        units_label: "Forecast error (°C)".into(),
+        vmin: -2.0,
+        vmax: 2.0,
+        contours: 0,
+        colormap: Colormap::RdBuR,
+        missing_color: LAND_GREY,
+        ..HeatmapStyle::default()
+    };
+    render::render_heatmap(path, &fc.grid.lat, &fc.grid.lon, &err, &style)
+}
+
+/// Per-region RMSE of the model over the best reference's, averaged over the verified leads.
+pub fn skill_map(
+    path: &Path,
     fc: &Forecast,
     skill: &SkillReport,
     l: &Labels,
-) -> Result<Vec<PathBuf>, RenderError> {
-    let mut out = Vec::new();
-    let (lat, lon) = (&fc.grid.lat, &fc.grid.lon);
-    if let Some(obs) = observed_mean(cube, fc) {
-        let path = dir.join(format!("observed_{}.png", l.year));
-        let style = HeatmapStyle {
-            title: format!(
-                "{} sea surface temperature, observed, {}",
-                l.product,
-                span_label(fc)
-            ),
-            units_label: "Sea surface temperature (°C)".into(),
-            ..HeatmapStyle::default()
-        };
-        render::render_heatmap(&path, lat, lon, &obs, &style)?;
-        out.push(path);
-
-        let fmean = fc.mean_over_leads();
-        let err: Vec<f32> = fmean.iter().zip(&obs).map(|(f, o)| f - o).collect();
-        let path = dir.join(format!("error_{}.png", l.year));
-        let style = HeatmapStyle {
-            title: format!(
-                "Forecast minus observed, {} ({}, sstcast)",
-                span_label(fc),
-                l.product
-            ),
-            units_label: "Forecast error (°C)".into(),
-            vmin: -2.0,
-            vmax: 2.0,
-            contours: 0,
-            colormap: Colormap::RdBuR,
-            missing_color: LAND_GREY,
-            ..HeatmapStyle::default()
-        };
-        render::render_heatmap(&path, lat, lon, &err, &style)?;
-        out.push(path);
-    }
-    // Per-region RMSE ratio, averaged over the verified leads.
+) -> Result<(), RenderError> {
     let mut ratio = vec![f32::NAN; fc.grid.ncells()];
     for r in &fc.regions {
         let mut acc = Vec::new();
@@ -148,7 +154,6 @@ pub fn verification_maps(
             }
         }
     }
-    let path = dir.join(format!("skill_{}.png", l.year));
     let style = HeatmapStyle {
         title: format!(
             "Model RMSE / best reference RMSE per region, {} (below 1: model better)",
@@ -160,11 +165,10 @@ pub fn verification_maps(
         vmax: 1.5,
         contours: 0,
         colormap: Colormap::RdBuR,
+        missing_color: LAND_GREY,
         ..HeatmapStyle::default()
     };
-    render::render_heatmap(&path, lat, lon, &ratio, &style)?;
-    out.push(path);
-    Ok(out)
+    render::render_heatmap(path, &fc.grid.lat, &fc.grid.lon, &ratio, &style)
 }
 
 /// Fractional year of the middle of a period, for time axes.

@@ -11,6 +11,7 @@
 //! - [`grid`]: the canonical in-memory SST cube (north-to-south, -180..180, degC).
 //! - [`io`]: CF NetCDF reader and writer, GeoTIFF writer, atomic file writes.
 //! - [`region`]: tiles and named boxes: the units that get one model each.
+//! - [`gaps`]: short gaps in the training record interpolated, long ones masked.
 //! - [`dataset`]: normalisation and training windows (training period only).
 //! - [`model`]: the burn seq2seq GRU/LSTM encoder-decoder.
 //! - [`train`]: fitting one region.
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod dataset;
 pub mod figures;
 pub mod forecast;
+pub mod gaps;
 pub mod grid;
 pub mod io;
 pub mod model;

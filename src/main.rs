@@ -99,7 +99,26 @@ fn fail(e: &sstcast::pipeline::PipelineError) -> ExitCode {
         src = s.source();
     }
     eprintln!("{msg}");
-    ExitCode::from(code)
+    exit_now(code)
+}
+
+/// Ends the process with `code` without running the C libraries' `atexit` handlers.
+///
+/// After a failed write, HDF5 (under libnetcdf) can keep a half-closed file in its tables,
+/// and its `atexit` teardown then dereferences it and crashes with SIGSEGV, so a cron job
+/// would see signal 11 instead of the documented exit code (seen with a full disk). Every
+/// Rust destructor of the run has already run when we get here (temporary and staged files
+/// are removed, earlier outputs untouched), so nothing is lost by skipping that teardown;
+/// stdout and stderr are flushed first.
+fn exit_now(code: u8) -> ExitCode {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    extern "C" {
+        fn _exit(status: std::ffi::c_int) -> !;
+    }
+    // SAFETY: `_exit` is async-signal-safe and takes any int; it does not return.
+    unsafe { _exit(std::ffi::c_int::from(code)) }
 }
 
 /// A progress bar when stderr is a terminal, one log line per region otherwise (cron logs).

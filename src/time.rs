@@ -51,7 +51,15 @@ pub enum TimeError {
     /// An offset that is not a finite number.
     #[error("time value {0} is not finite")]
     NotFinite(f64),
+    /// An offset or reference date that decodes to a year outside the supported range.
+    #[error("time value {0} is out of range (decodes to a year outside -200000..200000)")]
+    OutOfRange(String),
 }
+
+/// Years outside `-MAX_YEAR..=MAX_YEAR` are refused: every calendar's day arithmetic is
+/// exact well beyond this range, and refusing early keeps hostile offsets (`1e300 days`) or
+/// reference dates (`days since 99999999999999-01-01`) from overflowing integer arithmetic.
+pub const MAX_YEAR: i64 = 200_000;
 
 impl Calendar {
     /// Parses a CF `calendar` attribute (case-insensitive). A missing attribute means `standard`.
@@ -218,10 +226,15 @@ impl TimeAxis {
         if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
             return Err(bad());
         }
+        if !(-MAX_YEAR..=MAX_YEAR).contains(&y) {
+            return Err(TimeError::OutOfRange(units.to_string()));
+        }
         if calendar == Calendar::Standard && (y, m, d) < (1582, 10, 15) {
             return Err(TimeError::PreGregorian(format!("{y:04}-{m:02}-{d:02}")));
         }
-        let frac = parse_time_of_day(time_part).ok_or_else(bad)?;
+        let frac = parse_time_of_day(time_part)
+            .filter(|f| f.is_finite() && f.abs() < 1e6)
+            .ok_or_else(bad)?;
         let ref_day = calendar.day_number(y, m, d) as f64 + frac;
         Ok(Self {
             unit,
@@ -237,9 +250,15 @@ impl TimeAxis {
         if !value.is_finite() {
             return Err(TimeError::NotFinite(value));
         }
+        // Bound the offset before any integer arithmetic: 367 days or 12 months per year
+        // at most, so these limits keep every intermediate far from i64 overflow.
+        let out_of_range = || TimeError::OutOfRange(value.to_string());
         let (y, m, d) = match self.unit {
             Unit::Days(scale) => {
                 let day = self.ref_day + value * scale;
+                if !day.is_finite() || day.abs() > (MAX_YEAR * 367) as f64 {
+                    return Err(out_of_range());
+                }
                 self.calendar.date((day + 1.0 / 86_400.0).floor() as i64)
             }
             Unit::Months | Unit::Years => {
@@ -247,6 +266,9 @@ impl TimeAxis {
                     Unit::Months => value,
                     _ => value * 12.0,
                 };
+                if !months.is_finite() || months.abs() > (2 * MAX_YEAR * 12) as f64 {
+                    return Err(out_of_range());
+                }
                 let whole = (months + 1e-6).floor() as i64;
                 let total = self.ref_date.0 * 12 + (self.ref_date.1 - 1) + whole;
                 (
@@ -256,6 +278,9 @@ impl TimeAxis {
                 )
             }
         };
+        if !(-MAX_YEAR..=MAX_YEAR).contains(&y) {
+            return Err(out_of_range());
+        }
         Ok(Date {
             year: y,
             month: m as u32,
@@ -445,5 +470,40 @@ mod tests {
         assert_eq!(p.label(Frequency::Monthly), "2018-03");
         assert_eq!(p.year_month(Frequency::Monthly), (2018, 3));
         assert_eq!(Period::year_start(2018, Frequency::Annual).0, 2018);
+    }
+
+    #[test]
+    fn hostile_offsets_and_reference_dates_are_errors_not_overflows() {
+        for cal in [
+            Calendar::Standard,
+            Calendar::Julian,
+            Calendar::NoLeap,
+            Calendar::Day360,
+        ] {
+            let ax = TimeAxis::parse("days since 2000-01-01", cal).unwrap();
+            for v in [1e300, -1e300, 9.2e18, -9.2e18, 1e12] {
+                assert!(
+                    matches!(ax.date(v), Err(TimeError::OutOfRange(_))),
+                    "{cal:?} {v}"
+                );
+            }
+            let ax = TimeAxis::parse("months since 2000-01-01", cal).unwrap();
+            assert!(matches!(ax.date(1e300), Err(TimeError::OutOfRange(_))));
+            assert!(matches!(ax.date(f64::NAN), Err(TimeError::NotFinite(_))));
+        }
+        for units in [
+            "days since 99999999999999999-01-01",
+            "days since -9223372036854775807-01-01",
+        ] {
+            assert!(
+                TimeAxis::parse(units, Calendar::ProlepticGregorian).is_err(),
+                "{units}"
+            );
+        }
+        assert!(TimeAxis::parse("days since 2000-01-01 1e308", Calendar::NoLeap).is_err());
+        assert!(TimeAxis::parse("days since 2000-01-01 nan", Calendar::NoLeap).is_err());
+        // Ordinary far dates still work.
+        let ax = TimeAxis::parse("days since 0001-01-01", Calendar::NoLeap).unwrap();
+        assert_eq!(ax.date(365.0 * 3000.0).unwrap().year, 3001);
     }
 }

@@ -43,7 +43,17 @@ fn forecast_2018_on_ersst_writes_checked_outputs() {
     assert_eq!(
         listing(&dir),
         vec![
+            "error_2018.png",
+            "loss_iceland-south.png",
+            "loss_nino34.png",
+            "loss_tasman.png",
+            "observed_2018.png",
+            "series_iceland-south_2018.png",
+            "series_nino34_2018.png",
+            "series_tasman_2018.png",
+            "skill_2018.json",
             "skill_2018.md",
+            "skill_2018.png",
             "sst_forecast_2018.nc",
             "sst_forecast_2018.png",
             "sst_forecast_2018.tif"
@@ -147,6 +157,14 @@ fn forecast_does_not_depend_on_data_from_the_forecast_year_on() {
     // With observations of 2018 in the input the run verifies itself; without, it cannot.
     assert!(a.join("skill_2018.md").exists());
     assert!(!b.join("skill_2018.md").exists());
+    // Verifying the stored forecast later, once observations exist, gives the same table.
+    let cfg = pipeline(tmp.path(), "small", &small_pipeline(&all, &tmp.path().join("b")));
+    let o = sstcast(tmp.path(), &["skill", "--config", cfg.to_str().unwrap(), "--year", "2018"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(a.join("skill_2018.md")).unwrap(),
+        std::fs::read_to_string(b.join("skill_2018.md")).unwrap()
+    );
 }
 
 #[test]

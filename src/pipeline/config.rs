@@ -260,6 +260,14 @@ impl PipelineConfig {
                 return bad(&format!("{key}.lon"), "must be within -180..360");
             }
         }
+        if let Some(v) = &self.input.variable {
+            if v.is_empty() || v.contains('\0') || v.len() > 256 {
+                return bad(
+                    "input.variable",
+                    "must be a NetCDF variable name (1..256 characters, no NUL)",
+                );
+            }
+        }
         if self.input.files.patterns().is_empty() {
             return bad("input.files", "lists no file");
         }

@@ -5,8 +5,15 @@
 //!
 //! Outputs of `forecast --year Y` go to `<outputs.dir>/<pipeline>/<Y>/`:
 //! `sst_forecast_<Y>.nc` (CF-1.8), `sst_forecast_<Y>.tif` (GeoTIFF, one band per lead) and
-//! `sst_forecast_<Y>.png` (heatmap of the mean over leads). Each file is written under a
-//! temporary name and renamed when complete.
+//! `sst_forecast_<Y>.png` (heatmap of the mean over leads), plus the verification tables and
+//! figures when the input holds observations of Y ([`crate::figures`]). The output directory is
+//! checked before fitting starts, every file is written into a staging directory, and the
+//! files are renamed onto their final names only when all are complete
+//! ([`crate::io::Staging`]): a failed run leaves no file under a final name and earlier
+//! outputs in place.
+//!
+//! Short gaps in the training record are interpolated and cells with long gaps masked before
+//! the ocean mask is computed ([`crate::gaps`]).
 
 pub mod config;
 
@@ -71,6 +78,9 @@ pub enum PipelineError {
     /// PNG output.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// Preparing or committing the outputs (directory, read-only earlier output, disk full).
+    #[error(transparent)]
+    Outputs(#[from] crate::io::OutputError),
     /// Creating the output directory or another output.
     #[error("cannot write {path}: {source}")]
     Output {
@@ -152,7 +162,7 @@ fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {
     let p = &rc.pipeline;
     let files = expand_inputs(&p.input.files.patterns())?;
     tracing::info!("reading {} input file(s)", files.len());
-    let cube = read_files(&files, p)?;
+    let cube = read_files(&files, p, rc.year)?;
     tracing::info!(
         "input: variable {:?}, {} x {} grid, {} steps {}..{}",
         cube.variable,
@@ -216,28 +226,25 @@ pub fn run(
         seed: m.seed,
         threads: rc.threads,
     };
+    // Before fitting: an unwritable directory or a protected output fails now, not in an hour.
+    let mut stage = crate::io::Staging::prepare(&pr.out_dir, &output_names(rc))?;
     let fc = forecast::run(&pr.cube, pr.origin, &pr.regions, &plan, progress)?;
 
-    let out_dir = &pr.out_dir;
-    create_dir(out_dir)?;
-    let mut written = Vec::new();
     let stem = format!("sst_forecast_{}", rc.year);
     if p.outputs.formats.contains(&Format::Netcdf) {
-        let path = out_dir.join(format!("{stem}.nc"));
+        let path = stage.file(&format!("{stem}.nc"));
         write_netcdf(&path, rc, &fc, &pr.files, &pr.product)?;
-        written.push(path);
     }
     if p.outputs.formats.contains(&Format::Geotiff) {
-        let path = out_dir.join(format!("{stem}.tif"));
+        let path = stage.file(&format!("{stem}.tif"));
         write_geotiff(&path, rc, &fc, &pr.product)?;
-        written.push(path);
     }
     if p.outputs.formats.contains(&Format::Png) {
-        let path = out_dir.join(format!("{stem}.png"));
+        let path = stage.file(&format!("{stem}.png"));
         figures::forecast_map(&path, &fc, &labels(rc, &pr))?;
-        written.push(path);
     }
-    let skill = report(rc, &pr, &fc, &mut written)?;
+    let skill = report(rc, &pr, &fc, &mut stage)?;
+    let written = stage.commit()?;
     Ok(RunSummary {
         out_dir: pr.out_dir,
         files: written,
@@ -292,8 +299,9 @@ pub fn skill(
         values: stored.values,
         regions,
     };
-    let mut written = Vec::new();
-    let skill = report(rc, &pr, &fc, &mut written)?;
+    let mut stage = crate::io::Staging::prepare(&pr.out_dir, &output_names(rc))?;
+    let skill = report(rc, &pr, &fc, &mut stage)?;
+    let written = stage.commit()?;
     Ok(RunSummary {
         out_dir: pr.out_dir,
         files: written,
@@ -310,11 +318,30 @@ fn labels(rc: &RunConfig, pr: &Prepared) -> figures::Labels {
     }
 }
 
-fn create_dir(dir: &Path) -> Result<(), PipelineError> {
-    std::fs::create_dir_all(dir).map_err(|source| PipelineError::Output {
-        path: dir.to_path_buf(),
-        source,
-    })
+/// Every file name a run of `rc` may write (checked for writability before fitting).
+fn output_names(rc: &RunConfig) -> Vec<String> {
+    let p = &rc.pipeline;
+    let y = rc.year;
+    let mut v = Vec::new();
+    for f in &p.outputs.formats {
+        v.push(match f {
+            Format::Netcdf => format!("sst_forecast_{y}.nc"),
+            Format::Geotiff => format!("sst_forecast_{y}.tif"),
+            Format::Png => format!("sst_forecast_{y}.png"),
+        });
+    }
+    v.push(format!("skill_{y}.md"));
+    v.push(format!("skill_{y}.json"));
+    if p.outputs.formats.contains(&Format::Png) {
+        for stem in ["observed", "error", "skill"] {
+            v.push(format!("{stem}_{y}.png"));
+        }
+        for b in &p.regions.boxes {
+            v.push(format!("series_{}_{y}.png", b.name));
+            v.push(format!("loss_{}.png", b.name));
+        }
+    }
+    v
 }
 
 /// Verification tables and figures, when the input has observations of the forecast period.
@@ -322,25 +349,22 @@ fn report(
     rc: &RunConfig,
     pr: &Prepared,
     fc: &Forecast,
-    written: &mut Vec<PathBuf>,
+    stage: &mut crate::io::Staging,
 ) -> Result<Option<SkillReport>, PipelineError> {
     let p = &rc.pipeline;
-    let out_dir = &pr.out_dir;
     let skill = verify::evaluate(&pr.cube, pr.steps, fc, rc.year);
     if let Some(report) = &skill {
-        create_dir(out_dir)?;
         for (name, text) in [
             (format!("skill_{}.md", rc.year), report.to_markdown()),
             (format!("skill_{}.json", rc.year), report.to_json()),
         ] {
-            let path = out_dir.join(name);
+            let path = stage.file(&name);
             crate::io::write_atomic(&path, text.as_bytes()).map_err(|source| {
                 PipelineError::Output {
-                    path: path.clone(),
+                    path: pr.out_dir.join(&name),
                     source,
                 }
             })?;
-            written.push(path);
         }
     }
     if !p.outputs.formats.contains(&Format::Png) {
@@ -348,19 +372,19 @@ fn report(
     }
     let labels = labels(rc, pr);
     if let Some(report) = &skill {
-        written.extend(figures::verification_maps(
-            out_dir, &pr.cube, fc, report, &labels,
-        )?);
+        let y = rc.year;
+        if let Some(obs) = figures::observed_mean(&pr.cube, fc) {
+            figures::observed_map(&stage.file(&format!("observed_{y}.png")), fc, &obs, &labels)?;
+            figures::error_map(&stage.file(&format!("error_{y}.png")), fc, &obs, &labels)?;
+        }
+        figures::skill_map(&stage.file(&format!("skill_{y}.png")), fc, report, &labels)?;
     }
     for b in &p.regions.boxes {
         if let Some(r) = fc.regions.iter().find(|r| r.id == b.name) {
-            let path = out_dir.join(format!("series_{}_{}.png", r.id, rc.year));
+            let path = stage.file(&format!("series_{}_{}.png", r.id, rc.year));
             figures::series(&path, &pr.cube, fc, r, &labels)?;
-            written.push(path);
             if !r.losses.is_empty() {
-                let path = out_dir.join(format!("loss_{}.png", r.id));
-                figures::loss(&path, r)?;
-                written.push(path);
+                figures::loss(&stage.file(&format!("loss_{}.png", r.id)), r)?;
             }
         }
     }
@@ -489,9 +513,11 @@ fn now_utc() -> String {
     )
 }
 
-/// Reads input files into the cube of the pipeline's temporal mode.
-fn read_files(files: &[PathBuf], p: &PipelineConfig) -> Result<Cube, PipelineError> {
-    let monthly = nc::read_cube(files, p.input.variable.as_deref())?;
+/// Reads input files into the cube of the pipeline's temporal mode, with short gaps in the
+/// training months (before `year`) filled.
+fn read_files(files: &[PathBuf], p: &PipelineConfig, year: i64) -> Result<Cube, PipelineError> {
+    let mut monthly = nc::read_cube(files, p.input.variable.as_deref())?;
+    crate::gaps::fill_short_gaps(&mut monthly, Period::year_start(year, Frequency::Monthly));
     Ok(match p.temporal {
         Frequency::Monthly => monthly,
         Frequency::Annual => monthly.annual_means(),

@@ -7,7 +7,7 @@
 mod read;
 mod write;
 
-pub use read::read_cube;
+pub use read::{read_cube, PLAUSIBLE_SST};
 pub use write::{read_forecast, write_forecast, ForecastFile, StoredForecast};
 
 use std::path::PathBuf;
@@ -147,6 +147,22 @@ pub enum NetcdfError {
         path: PathBuf,
         /// The variable.
         variable: String,
+    },
+    /// Every valid value is outside the plausible SST range (wrong units, usually).
+    #[error("variable {variable:?} in {path}: all {count} valid value(s) lie outside the plausible SST range -3..45 degC after unit conversion (min {min}, max {max}); check its units attribute ({units:?})")]
+    Implausible {
+        /// The file (the first if several).
+        path: PathBuf,
+        /// The variable.
+        variable: String,
+        /// How many values were masked.
+        count: usize,
+        /// The smallest implausible value, degC.
+        min: f32,
+        /// The largest implausible value, degC.
+        max: f32,
+        /// The units attribute as found.
+        units: String,
     },
     /// Writing a NetCDF output failed.
     #[error("cannot write {path}: {message}")]

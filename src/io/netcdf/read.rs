@@ -16,6 +16,12 @@
 //! - **Orientation**: latitudes north to south, longitudes -180..180 (see [`crate::grid`]).
 //! - **Time** in any CF calendar (see [`crate::time`]), reduced to calendar months; files are
 //!   ordered by time, and duplicated or missing months are errors that name the files.
+//! - **Physically implausible values**: after unpacking and unit conversion, a value outside
+//!   [`PLAUSIBLE_SST`] (-3..45 degC) cannot be a sea-surface temperature (sea water freezes
+//!   near -1.9 degC; the warmest open ocean stays below 35 degC). Such values are counted,
+//!   reported with a warning naming the file and variable, and masked as missing, never
+//!   silently used. When *every* valid value is implausible the units are almost certainly
+//!   wrong (Kelvin labelled degC), and the read fails with [`NetcdfError::Implausible`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +41,46 @@ const FALLBACK_NAMES: [&str; 5] = [
     "sea_surface_temperature",
 ];
 
+/// Plausible sea-surface temperatures, degC, after unpacking and unit conversion.
+pub const PLAUSIBLE_SST: std::ops::RangeInclusive<f32> = -3.0..=45.0;
+
+/// Implausible values met in one file (masked as missing).
+#[derive(Debug, Clone, Copy)]
+struct Implausible {
+    count: usize,
+    min: f32,
+    max: f32,
+}
+
+impl Default for Implausible {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            min: f32::INFINITY,
+            max: f32::NEG_INFINITY,
+        }
+    }
+}
+
+impl Implausible {
+    /// `v`, or NaN (counted) when it is a number outside [`PLAUSIBLE_SST`].
+    fn screen(&mut self, v: f32) -> f32 {
+        if v.is_nan() || PLAUSIBLE_SST.contains(&v) {
+            return v;
+        }
+        self.count += 1;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        f32::NAN
+    }
+
+    fn merge(&mut self, o: &Implausible) {
+        self.count += o.count;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+}
+
 /// One file's contribution before concatenation.
 struct Part {
     path: PathBuf,
@@ -44,6 +90,10 @@ struct Part {
     periods: Vec<Period>,
     /// `[t][lat][lon]` canonical, degC.
     values: Vec<f32>,
+    /// Values masked as physically implausible.
+    implausible: Implausible,
+    /// The variable's `units` attribute, for messages.
+    units: String,
 }
 
 /// Reads `paths` (already expanded, any order) into one monthly cube, sorted by time.
@@ -106,6 +156,20 @@ fn concatenate(parts: Vec<Part>) -> Result<Cube, NetcdfError> {
         values.extend_from_slice(&parts[pi].values[t * n..(t + 1) * n]);
     }
     if values.iter().all(|v| v.is_nan()) {
+        let mut bad = Implausible::default();
+        for p in &parts {
+            bad.merge(&p.implausible);
+        }
+        if bad.count > 0 {
+            return Err(NetcdfError::Implausible {
+                path: first.path.clone(),
+                variable,
+                count: bad.count,
+                min: bad.min,
+                max: bad.max,
+                units: first.units.clone(),
+            });
+        }
         return Err(NetcdfError::AllMissing {
             path: first.path.clone(),
             variable,
@@ -246,20 +310,35 @@ fn read_part(path: &Path, variable: Option<&str>) -> Result<Part, NetcdfError> {
     }
     let (nt, nlat, nlon) = (dims[ti].1, grid.nlat(), grid.nlon());
     let mut values = Vec::with_capacity(nt * nlat * nlon);
+    let mut implausible = Implausible::default();
     for t in 0..nt {
         for &la in &lat_perm {
             for &lo in &lon_perm {
                 let off = t * strides[ti] + la * strides[yi] + lo * strides[xi];
-                values.push(unpack.value(raw[off]));
+                values.push(implausible.screen(unpack.value(raw[off])));
             }
         }
     }
+    if implausible.count > 0 {
+        tracing::warn!(
+            "{}: variable {:?}: {} value(s) outside the plausible SST range {}..{} degC after unit conversion (min {}, max {}) masked as missing",
+            path.display(),
+            vname,
+            implausible.count,
+            PLAUSIBLE_SST.start(),
+            PLAUSIBLE_SST.end(),
+            implausible.min,
+            implausible.max
+        );
+    }
     Ok(Part {
         path: path.to_path_buf(),
+        units: attr_string(&var, "units").unwrap_or_default(),
         variable: vname,
         grid,
         periods,
         values,
+        implausible,
     })
 }
 
@@ -269,17 +348,22 @@ fn find_variable<'f>(
     wanted: Option<&str>,
 ) -> Result<netcdf::Variable<'f>, NetcdfError> {
     if let Some(name) = wanted {
-        return file
-            .variable(name)
-            .ok_or_else(|| NetcdfError::NoSuchVariable {
-                path: path.to_path_buf(),
-                variable: name.to_string(),
-                available: file
-                    .variables()
-                    .map(|v| v.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+        // netcdf 0.12 panics on a name with an interior NUL (possible from YAML: "sst\0");
+        // no NetCDF name can contain one, so it names no variable.
+        let lookup = if name.contains('\0') {
+            None
+        } else {
+            file.variable(name)
+        };
+        return lookup.ok_or_else(|| NetcdfError::NoSuchVariable {
+            path: path.to_path_buf(),
+            variable: name.to_string(),
+            available: file
+                .variables()
+                .map(|v| v.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
     }
     let by_standard_name: Vec<_> = file
         .variables()
@@ -817,5 +901,43 @@ mod tests {
         assert_eq!(perm, vec![0, 1, 2, 3, 4]);
         let e = canonical_axes(Path::new("x"), "lat", &[0.0, 1.0, 0.5], "lon", &lon);
         assert!(matches!(e, Err(NetcdfError::NotMonotonic { .. })));
+    }
+
+    #[test]
+    fn implausible_values_are_masked_and_all_implausible_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("hot.nc");
+        fixture(&p, Storage::FloatC, false, false, 1);
+        {
+            let mut f = netcdf::append(&p).unwrap();
+            let mut v = f.variable_mut("sst").unwrap();
+            // Canonical (row 1, col 2) of step 0 and (row 2, col 0) of step 2.
+            v.put_values(&[99.0f32], [0, 1, 2]).unwrap();
+            v.put_values(&[-40.0f32], [2, 2, 0]).unwrap();
+        }
+        let c = read_cube(std::slice::from_ref(&p), None).unwrap();
+        assert!(c.step(0)[4 + 2].is_nan());
+        assert!(c.step(2)[8].is_nan());
+        assert!((c.step(1)[4 + 2] - 12.2).abs() < 1e-5);
+        assert_eq!(c.values.iter().filter(|v| v.is_nan()).count(), 3 + 2);
+
+        // Kelvin data labelled degC: every value is implausible, the units are named.
+        let k = d.path().join("kelvin-as-degc.nc");
+        fixture(&k, Storage::KelvinMissingOnly, false, false, 1);
+        {
+            let mut f = netcdf::append(&k).unwrap();
+            let mut v = f.variable_mut("tos").unwrap();
+            v.put_attribute("units", "degC").unwrap();
+        }
+        let e = read_cube(std::slice::from_ref(&k), None).unwrap_err();
+        assert!(
+            matches!(e, NetcdfError::Implausible { count: 33, .. }),
+            "{e}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("kelvin-as-degc.nc") && msg.contains("\"degC\""),
+            "{msg}"
+        );
     }
 }

@@ -332,8 +332,12 @@ fn tree(dir: &Path) -> Vec<String> {
     v
 }
 
-const FINAL_2013: [&str; 4] = [
+const FINAL_2013: [&str; 8] = [
+    "error_2013.png",
+    "observed_2013.png",
+    "skill_2013.json",
     "skill_2013.md",
+    "skill_2013.png",
     "sst_forecast_2013.nc",
     "sst_forecast_2013.png",
     "sst_forecast_2013.tif",

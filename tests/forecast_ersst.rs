@@ -158,8 +158,15 @@ fn forecast_does_not_depend_on_data_from_the_forecast_year_on() {
     assert!(a.join("skill_2018.md").exists());
     assert!(!b.join("skill_2018.md").exists());
     // Verifying the stored forecast later, once observations exist, gives the same table.
-    let cfg = pipeline(tmp.path(), "small", &small_pipeline(&all, &tmp.path().join("b")));
-    let o = sstcast(tmp.path(), &["skill", "--config", cfg.to_str().unwrap(), "--year", "2018"]);
+    let cfg = pipeline(
+        tmp.path(),
+        "small",
+        &small_pipeline(&all, &tmp.path().join("b")),
+    );
+    let o = sstcast(
+        tmp.path(),
+        &["skill", "--config", cfg.to_str().unwrap(), "--year", "2018"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         std::fs::read_to_string(a.join("skill_2018.md")).unwrap(),

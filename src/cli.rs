@@ -4,8 +4,14 @@
 //! ```text
 //! sstcast forecast --config pipelines/ersst-monthly.yaml --year 2018 [--input GLOB]...
 //!                  [--variable NAME] [--out DIR] [--threads N] [--seed N]
+//!                  [--force] [--shard I/N] [--device cpu|cuda:N]
 //! sstcast skill    (same flags): verify an existing forecast against newer observations
+//! sstcast merge    (same flags): assemble the region results of all shards into the outputs
 //! ```
+//!
+//! Environment read here: `SLURM_ARRAY_TASK_ID/COUNT/MIN/STEP` (default `--shard` inside a
+//! Slurm job array) and the test hook `SSTCAST_STOP_AFTER=N` (the run sends itself SIGTERM
+//! after N regions are fitted and saved, so tests interrupt a run at a deterministic point).
 //!
 //! Exit codes follow sysexits(3) so that cron wrappers and schedulers can tell a bad
 //! configuration (78) from missing input (66), bad data (65) or an unwritable output (73).
@@ -14,8 +20,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::device::DeviceChoice;
 use crate::pipeline::config::Files;
 use crate::pipeline::{ConfigError, PipelineConfig, PipelineError, RunConfig};
+use crate::shard::Shard;
 
 /// Exit codes (sysexits.h), listed in `--help` and the README.
 pub mod exit {
@@ -44,11 +52,14 @@ Exit codes (sysexits):
   0   success
   64  command-line usage error
   65  bad input data (units, dimensions, gaps, duplicated months, all missing, too short)
-  66  input file missing, or no file matches the pattern
+  66  input file missing, or no file matches the pattern; `merge`: a region (shard) has
+      no saved result
   70  internal error (please report)
   73  cannot create an output file or directory
   74  I/O error while reading or writing
-  75  temporary failure: retry later
+  75  temporary failure, retry later: the output directory is locked by another run
+      (the message names its pid, host and start time), or the run was interrupted by
+      SIGTERM/SIGINT/SIGUSR1 (fitted regions are saved: the next run continues)
   78  bad pipeline configuration (syntax, unknown key, wrong type, bad value)";
 
 /// Sea-surface-temperature forecasting: one seq2seq recurrent forecaster per ocean region.
@@ -82,6 +93,10 @@ pub enum Command {
     /// and figures); runs the forecast first if it does not exist yet.
     #[command(after_help = EXIT_HELP)]
     Skill(ForecastArgs),
+    /// Assemble the region results saved by the shards of a Slurm array (`forecast --shard`)
+    /// into the final outputs of a single-node run; fails (66) naming missing shards.
+    #[command(after_help = EXIT_HELP)]
+    Merge(ForecastArgs),
 }
 
 /// Arguments of `sstcast forecast` and `sstcast skill`.
@@ -108,11 +123,38 @@ pub struct ForecastArgs {
     /// Random seed, overriding `model.seed`.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Refit every region, ignoring results saved by earlier runs.
+    #[arg(long)]
+    pub force: bool,
+    /// Fit only shard I of N (regions whose id hash is I mod N), save them, write no final
+    /// outputs; default inside a Slurm job array: from SLURM_ARRAY_TASK_ID/_COUNT.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Device for the fits: cpu, or cuda:N with a `--features tch` build.
+    #[arg(long, default_value = "cpu", value_parser = DeviceChoice::parse)]
+    pub device: DeviceChoice,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    Shard::parse(s).map_err(|e| e.to_string())
+}
+
+/// Which command the arguments are for (the shard applies to `forecast` only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `forecast`: `--shard` or the Slurm array variables select a shard.
+    Forecast,
+    /// `skill` and `merge`: whole runs; `--shard` is refused and Slurm variables ignored.
+    Whole,
 }
 
 impl ForecastArgs {
     /// Loads the pipeline, applies the overrides and validates the result.
-    pub fn into_run_config(self, command_line: String) -> Result<RunConfig, ConfigError> {
+    pub fn into_run_config(
+        self,
+        command_line: String,
+        purpose: Purpose,
+    ) -> Result<RunConfig, ConfigError> {
         let config_text =
             std::fs::read_to_string(&self.config).map_err(|source| ConfigError::Read {
                 path: self.config.clone(),
@@ -144,6 +186,26 @@ impl ForecastArgs {
         if !(1..=9999).contains(&self.year) {
             return Err(invalid("--year", "must be a year between 1 and 9999"));
         }
+        let shard = match (purpose, self.shard) {
+            (Purpose::Whole, Some(_)) => {
+                return Err(invalid(
+                    "--shard",
+                    "applies to `sstcast forecast` only (merge and skill use every region)",
+                ))
+            }
+            (Purpose::Whole, None) => None,
+            (Purpose::Forecast, Some(s)) => Some(s),
+            (Purpose::Forecast, None) => Shard::from_slurm(|k| std::env::var(k).ok())
+                .map_err(|e| invalid("SLURM_ARRAY_TASK_ID", &e.to_string()))?,
+        };
+        let stop_after = match std::env::var("SSTCAST_STOP_AFTER") {
+            Ok(v) => Some(
+                v.trim()
+                    .parse::<usize>()
+                    .map_err(|_| invalid("SSTCAST_STOP_AFTER", "must be a number of regions"))?,
+            ),
+            Err(_) => None,
+        };
         pipeline.validate(&self.config)?;
         Ok(RunConfig {
             pipeline,
@@ -152,13 +214,19 @@ impl ForecastArgs {
             year: self.year,
             threads,
             command_line,
+            force: self.force,
+            shard,
+            device: self.device,
+            stop_after,
         })
     }
 }
 
 /// The exit code for an error, per the table in `--help`.
 pub fn exit_code(e: &PipelineError) -> u8 {
+    use crate::forecast::ForecastError;
     use crate::io::netcdf::NetcdfError as N;
+    use crate::ops::lock::LockError;
     match e {
         PipelineError::Config(ConfigError::Read { .. }) => exit::NOINPUT,
         PipelineError::Config(_) => exit::CONFIG,
@@ -168,7 +236,15 @@ pub fn exit_code(e: &PipelineError) -> u8 {
         PipelineError::Netcdf(N::Read { .. }) => exit::IOERR,
         PipelineError::Netcdf(_) => exit::DATAERR,
         PipelineError::Region(_) => exit::DATAERR,
+        PipelineError::Forecast(ForecastError::Save(e)) if e.is_storage_full() => exit::IOERR,
+        PipelineError::Forecast(ForecastError::Save(_)) => exit::CANTCREAT,
         PipelineError::Forecast(_) => exit::DATAERR,
+        PipelineError::Lock(LockError::Create { .. }) => exit::CANTCREAT,
+        PipelineError::Lock(_) => exit::TEMPFAIL,
+        PipelineError::Interrupted { .. } => exit::TEMPFAIL,
+        PipelineError::MissingRegions { .. } => exit::NOINPUT,
+        PipelineError::Checkpoint(e) if e.is_storage_full() => exit::IOERR,
+        PipelineError::Checkpoint(_) => exit::CANTCREAT,
         PipelineError::Outputs(e) if e.is_storage_full() => exit::IOERR,
         PipelineError::Outputs(_) => exit::CANTCREAT,
         PipelineError::GeoTiff(_) | PipelineError::Render(_) | PipelineError::Output { .. } => {

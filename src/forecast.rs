@@ -13,13 +13,25 @@
 //! Parallelism: regions are independent, so they are fitted on a rayon pool of `threads`
 //! workers, one region per worker at a time. Each region's randomness comes from
 //! `seed` and a hash of its id, so the result does not depend on the thread count.
+//!
+//! Operations ([`fit_regions`] with a [`Resume`]): each fitted region is saved at once
+//! ([`crate::checkpoint`]); regions saved by an earlier run (or by other Slurm array tasks)
+//! are loaded instead of fitted; a shard fits only its own regions ([`crate::shard`]); a stop
+//! request ([`crate::ops::signal`]) lets the regions in flight finish and save but starts no
+//! new one. Assembly always walks the regions in the same order, so outputs assembled from
+//! saved results are identical to those of an uninterrupted run.
 
 use rayon::prelude::*;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::checkpoint::{CheckpointError, RegionStore};
 use crate::dataset::Normaliser;
+use crate::device::DeviceChoice;
 use crate::grid::{Cube, LatLon};
 use crate::model::ModelShape;
 use crate::region::Region;
+use crate::shard::Shard;
 use crate::time::{Frequency, Period};
 use crate::train::{self, TrainError, TrainSettings};
 
@@ -36,6 +48,34 @@ pub struct FitPlan {
     pub seed: u64,
     /// Worker threads for regions.
     pub threads: usize,
+    /// Device the fits run on.
+    pub device: DeviceChoice,
+}
+
+/// How the region loop saves, reuses and selects regions (a run with outputs on disk).
+#[derive(Debug, Clone)]
+pub struct Resume<'a> {
+    /// Where fitted regions are saved and earlier results are found.
+    pub store: &'a RegionStore,
+    /// Refit every region even when a saved result exists.
+    pub force: bool,
+    /// Fit only this shard's regions.
+    pub shard: Option<Shard>,
+    /// Test hook: send SIGTERM to this process after this many regions were fitted and saved.
+    pub stop_after: Option<usize>,
+}
+
+/// What the region loop did.
+#[derive(Debug)]
+pub struct Fitted {
+    /// Results (fitted or loaded) in the order of the input regions.
+    pub regions: Vec<RegionForecast>,
+    /// How many were loaded from earlier results.
+    pub loaded: usize,
+    /// How many were fitted now.
+    pub fitted: usize,
+    /// Regions not started because a stop was requested.
+    pub not_started: Vec<String>,
 }
 
 /// One region's forecast.
@@ -130,6 +170,9 @@ pub enum ForecastError {
         /// Forecast origin.
         origin: String,
     },
+    /// A fitted region could not be saved.
+    #[error(transparent)]
+    Save(#[from] CheckpointError),
     /// A region's fit failed.
     #[error("region {region}: {source}")]
     Train {
@@ -179,6 +222,17 @@ pub fn run(
     plan: &FitPlan,
     progress: &(dyn Fn(&RegionForecast) + Sync),
 ) -> Result<Forecast, ForecastError> {
+    let fitted = fit_regions(cube, origin, regions, plan, None, progress)?;
+    Ok(assemble(
+        cube,
+        origin,
+        plan.settings.horizon,
+        fitted.regions,
+    ))
+}
+
+/// Checks that the training record is long enough for the plan; returns the training steps.
+pub fn check_plan(cube: &Cube, origin: Period, plan: &FitPlan) -> Result<usize, ForecastError> {
     let steps = training_steps(cube, origin)?;
     let needed = plan.settings.window + plan.settings.horizon;
     if steps < needed {
@@ -188,23 +242,98 @@ pub fn run(
             origin: origin.label(cube.freq),
         });
     }
+    Ok(steps)
+}
+
+/// The region loop: loads saved results (with `resume`), fits the rest in parallel, saves
+/// each fitted region at once, and stops starting regions when a stop is requested.
+/// `progress` is called for every region fitted now.
+pub fn fit_regions(
+    cube: &Cube,
+    origin: Period,
+    regions: &[Region],
+    plan: &FitPlan,
+    resume: Option<&Resume<'_>>,
+    progress: &(dyn Fn(&RegionForecast) + Sync),
+) -> Result<Fitted, ForecastError> {
+    let steps = check_plan(cube, origin, plan)?;
+    crate::device::select(plan.device);
+    let horizon = plan.settings.horizon;
+    let mine: Vec<&Region> = regions
+        .iter()
+        .filter(|r| {
+            resume
+                .and_then(|x| x.shard)
+                .is_none_or(|s| s.contains(&r.id))
+        })
+        .collect();
+    // Earlier results first (cheap, sequential), then the fits.
+    let mut slots: Vec<Option<RegionForecast>> = mine
+        .iter()
+        .map(|r| match resume {
+            Some(x) if !x.force => x.store.load(r, horizon * r.cells.len()).map(|(f, _)| f),
+            _ => None,
+        })
+        .collect();
+    let loaded = slots.iter().filter(|s| s.is_some()).count();
+    let todo: Vec<usize> = (0..mine.len()).filter(|&i| slots[i].is_none()).collect();
+    match resume {
+        Some(x) => tracing::info!(
+            "regions{}: {} in this run, {} already fitted (loaded from {}), {} to fit",
+            x.shard
+                .map(|s| format!(" of shard {s}"))
+                .unwrap_or_default(),
+            mine.len(),
+            loaded,
+            x.store.dir().display(),
+            todo.len()
+        ),
+        None => tracing::debug!("{} regions to fit", todo.len()),
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.threads.max(1))
         .thread_name(|i| format!("sstcast-fit-{i}"))
         .build()
         .expect("rayon pool");
-    let results: Vec<Result<RegionForecast, ForecastError>> = pool.install(|| {
-        regions
-            .par_iter()
-            .map(|r| {
-                let f = fit_region(cube, steps, origin, r, plan)?;
+    let done = AtomicUsize::new(0);
+    let results: Vec<Result<Option<RegionForecast>, ForecastError>> = pool.install(|| {
+        todo.par_iter()
+            .map(|&i| {
+                if crate::ops::signal::stop_requested() {
+                    return Ok(None);
+                }
+                let f = fit_region(cube, steps, origin, mine[i], plan)?;
+                if let Some(x) = resume {
+                    x.store.save(&f, x.shard.map(|s| s.to_string()))?;
+                    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    if x.stop_after == Some(n) {
+                        crate::ops::signal::send_sigterm_to_self();
+                    }
+                }
                 progress(&f);
-                Ok(f)
+                Ok(Some(f))
             })
             .collect()
     });
-    let regions: Vec<RegionForecast> = results.into_iter().collect::<Result<_, _>>()?;
-    Ok(assemble(cube, origin, plan.settings.horizon, regions))
+    let mut fitted = 0;
+    for (&i, r) in todo.iter().zip(results) {
+        if let Some(f) = r? {
+            slots[i] = Some(f);
+            fitted += 1;
+        }
+    }
+    let not_started = mine
+        .iter()
+        .zip(&slots)
+        .filter(|(_, s)| s.is_none())
+        .map(|(r, _)| r.id.clone())
+        .collect();
+    Ok(Fitted {
+        regions: slots.into_iter().flatten().collect(),
+        loaded,
+        fitted,
+        not_started,
+    })
 }
 
 fn fit_region(
@@ -264,7 +393,14 @@ fn fit_region(
     })
 }
 
-fn assemble(cube: &Cube, origin: Period, horizon: usize, regions: Vec<RegionForecast>) -> Forecast {
+/// Puts region forecasts on the grid (cells in several regions get their mean, summed in
+/// the order of `regions`).
+pub fn assemble(
+    cube: &Cube,
+    origin: Period,
+    horizon: usize,
+    regions: Vec<RegionForecast>,
+) -> Forecast {
     let n = cube.grid.ncells();
     let mut sum = vec![0.0f64; horizon * n];
     let mut count = vec![0u32; horizon * n];
@@ -333,6 +469,7 @@ mod tests {
             ensemble: 1,
             seed: 11,
             threads,
+            device: DeviceChoice::Cpu,
         }
     }
 

@@ -19,18 +19,24 @@
 //! - [`render`]: drawing maps and line charts; [`figures`]: which figures a run makes.
 //! - [`verify`]: skill against climatology and persistence.
 //! - [`pipeline`]: configuration and the end-to-end run; [`cli`]: flags and exit codes.
+//! - Operations: [`checkpoint`] (saved region results: resumable runs), [`shard`] (Slurm
+//!   job arrays), [`ops`] (output lock, stop signals), [`device`] (`--device`).
 
+pub mod checkpoint;
 pub mod cli;
 pub mod dataset;
+pub mod device;
 pub mod figures;
 pub mod forecast;
 pub mod gaps;
 pub mod grid;
 pub mod io;
 pub mod model;
+pub mod ops;
 pub mod pipeline;
 pub mod region;
 pub mod render;
+pub mod shard;
 pub mod time;
 pub mod train;
 pub mod verify;

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use sstcast::cli::{exit, exit_code, Cli, Command, LogFormat};
+use sstcast::cli::{exit, exit_code, Cli, Command, LogFormat, Purpose};
 
 // mimalloc: the many small tensors of region fits are allocation-heavy; glibc malloc was
 // measured several times slower under load (see ../shared/docs/burn-notes.md).
@@ -26,9 +26,23 @@ fn main() -> ExitCode {
     };
     init_logging(cli.log_format);
     let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    // SIGTERM/SIGINT/SIGUSR1: finish the regions in flight, save, exit 75 (resumable).
+    if let Err(e) = sstcast::ops::signal::install() {
+        tracing::warn!("cannot install signal handlers ({e}): a signal will end the run at once");
+    }
     match cli.command {
-        Command::Forecast(args) => forecast(args, command_line, sstcast::pipeline::run),
-        Command::Skill(args) => forecast(args, command_line, sstcast::pipeline::skill),
+        Command::Forecast(args) => forecast(
+            args,
+            command_line,
+            Purpose::Forecast,
+            sstcast::pipeline::run,
+        ),
+        Command::Skill(args) => {
+            forecast(args, command_line, Purpose::Whole, sstcast::pipeline::skill)
+        }
+        Command::Merge(args) => {
+            forecast(args, command_line, Purpose::Whole, sstcast::pipeline::merge)
+        }
     }
 }
 
@@ -50,8 +64,13 @@ type Runner = fn(
     &(dyn Fn(&sstcast::forecast::RegionForecast) + Sync),
 ) -> Result<sstcast::pipeline::RunSummary, sstcast::pipeline::PipelineError>;
 
-fn forecast(args: sstcast::cli::ForecastArgs, command_line: String, runner: Runner) -> ExitCode {
-    let rc = match args.into_run_config(command_line) {
+fn forecast(
+    args: sstcast::cli::ForecastArgs,
+    command_line: String,
+    purpose: Purpose,
+    runner: Runner,
+) -> ExitCode {
+    let rc = match args.into_run_config(command_line, purpose) {
         Ok(rc) => rc,
         Err(e) => return fail(&sstcast::pipeline::PipelineError::Config(e)),
     };
@@ -59,6 +78,15 @@ fn forecast(args: sstcast::cli::ForecastArgs, command_line: String, runner: Runn
     let result = runner(&rc, &|r| progress.region_done(r));
     progress.finish();
     match result {
+        Ok(summary) if summary.shard.is_some() => {
+            tracing::info!(
+                "done: shard {} ({} regions) in {:.1} s; final outputs are written by `sstcast merge`",
+                summary.shard.map(|s| s.to_string()).unwrap_or_default(),
+                summary.regions,
+                summary.seconds
+            );
+            ExitCode::from(exit::OK)
+        }
         Ok(summary) => {
             for f in &summary.files {
                 tracing::info!("wrote {}", f.display());

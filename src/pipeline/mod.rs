@@ -12,6 +12,13 @@
 //! ([`crate::io::Staging`]): a failed run leaves no file under a final name and earlier
 //! outputs in place.
 //!
+//! Operations (cron, Slurm): every run holds the lock of its output directory
+//! ([`crate::ops::lock`]) from before it reads the input until it ends; a shard
+//! (`--shard I/N`) holds a lock of its own, since the tasks of an array run side by side.
+//! Fitted regions are saved as they finish ([`crate::checkpoint`]) and reused by the next
+//! run, so an interrupted run (signal: exit 75; `kill -9`) continues where it stopped, a
+//! shard writes only region results, and [`merge`] assembles them into the final outputs.
+//!
 //! Short gaps in the training record are interpolated and cells with long gaps masked before
 //! the ocean mask is computed ([`crate::gaps`]).
 
@@ -22,14 +29,18 @@ use std::time::Instant;
 
 pub use config::{ConfigError, Format, PipelineConfig};
 
+use crate::checkpoint::{CheckpointError, KeyParts, RegionStore};
+use crate::device::DeviceChoice;
 use crate::figures;
-use crate::forecast::{self, FitPlan, Forecast, ForecastError, RegionForecast};
+use crate::forecast::{self, FitPlan, Forecast, ForecastError, RegionForecast, Resume};
 use crate::grid::Cube;
 use crate::io::geotiff::{self, GeoTiffError};
 use crate::io::netcdf::{self as nc, ForecastFile, NetcdfError};
 use crate::model::ModelShape;
+use crate::ops::lock::{LockError, OutputLock, LOCK_NAME};
 use crate::region::{self, RegionError};
 use crate::render::RenderError;
+use crate::shard::Shard;
 use crate::time::{Frequency, Period};
 use crate::train::TrainSettings;
 use crate::verify::{self, SkillReport};
@@ -49,6 +60,14 @@ pub struct RunConfig {
     pub threads: usize,
     /// The command line, for `history`.
     pub command_line: String,
+    /// Refit every region even when a saved result exists.
+    pub force: bool,
+    /// Fit only this shard's regions and write no final outputs (Slurm array task).
+    pub shard: Option<Shard>,
+    /// Device the fits run on.
+    pub device: DeviceChoice,
+    /// Test hook (`SSTCAST_STOP_AFTER`): SIGTERM to self after this many regions fitted.
+    pub stop_after: Option<usize>,
 }
 
 /// Everything that can stop a run.
@@ -81,6 +100,36 @@ pub enum PipelineError {
     /// Preparing or committing the outputs (directory, read-only earlier output, disk full).
     #[error(transparent)]
     Outputs(#[from] crate::io::OutputError),
+    /// The output directory is locked by another run.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// Saved region results.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// A stop was requested (signal): the regions finished so far are saved.
+    #[error("interrupted by {signal}: {fitted} region(s) fitted and saved in this run, {remaining} not started; run the same command again to continue (saved results in {dir})")]
+    Interrupted {
+        /// The signal.
+        signal: String,
+        /// Regions fitted in this run.
+        fitted: usize,
+        /// Regions left.
+        remaining: usize,
+        /// Where the results are.
+        dir: PathBuf,
+    },
+    /// `merge` found regions without a saved result.
+    #[error("cannot merge: {} of {total} region(s) have no saved result in {dir}{}: {}; run the missing shard(s) (sstcast forecast --shard I/N) first", missing.len(), if shards.is_empty() { String::new() } else { format!(" (missing shard(s) {shards})") }, list_ids(missing))]
+    MissingRegions {
+        /// The results directory.
+        dir: PathBuf,
+        /// Regions without a result.
+        missing: Vec<String>,
+        /// Regions in the run.
+        total: usize,
+        /// The shards that should have fitted them (`I/N`, comma-separated), when known.
+        shards: String,
+    },
     /// Creating the output directory or another output.
     #[error("cannot write {path}: {source}")]
     Output {
@@ -105,6 +154,22 @@ pub struct RunSummary {
     pub skill: Option<SkillReport>,
     /// Wall time in seconds.
     pub seconds: f64,
+    /// Set for a shard run (no final outputs written).
+    pub shard: Option<Shard>,
+}
+
+fn list_ids(ids: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut s = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        s.push_str(&format!(", ... ({} more)", ids.len() - SHOWN));
+    }
+    s
 }
 
 /// Expands the input patterns (paths or globs) into a sorted, de-duplicated file list.
@@ -156,6 +221,28 @@ struct Prepared {
     regions: Vec<region::Region>,
     product: String,
     out_dir: PathBuf,
+    /// Key of the saved region results ([`crate::checkpoint`]).
+    key: String,
+}
+
+/// The output directory of a run: `<outputs.dir>/<pipeline>/<year>/`.
+pub fn out_dir(rc: &RunConfig) -> PathBuf {
+    let p = &rc.pipeline;
+    p.outputs.dir.join(p.name()).join(rc.year.to_string())
+}
+
+/// Creates the output directory and takes its lock (a shard's own lock for a shard run).
+fn lock(rc: &RunConfig) -> Result<OutputLock, PipelineError> {
+    let dir = out_dir(rc);
+    std::fs::create_dir_all(&dir).map_err(|source| crate::io::OutputError::CreateDir {
+        path: dir.clone(),
+        source,
+    })?;
+    let name = match rc.shard {
+        Some(s) => format!(".sstcast-shard-{}-of-{}.lock", s.index, s.count),
+        None => LOCK_NAME.to_string(),
+    };
+    Ok(OutputLock::acquire(&dir, &name)?)
 }
 
 fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {
@@ -177,7 +264,20 @@ fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {
     let mask = forecast::ocean_mask(&cube, steps);
     let regions = region::build(&cube.grid, &mask, p.regions.tiles, &p.regions.boxes)?;
     let product = p.product.clone().unwrap_or_else(|| cube.variable.clone());
-    let out_dir = p.outputs.dir.join(p.name()).join(rc.year.to_string());
+    let out_dir = out_dir(rc);
+    let key = KeyParts {
+        version: env!("CARGO_PKG_VERSION"),
+        year: rc.year,
+        temporal: &p.temporal,
+        model: &p.model,
+        regions: &p.regions,
+        variable: &p.input.variable,
+        inputs: files
+            .iter()
+            .map(|f| crate::checkpoint::file_identity(f))
+            .collect(),
+    }
+    .key();
     Ok(Prepared {
         files,
         cube,
@@ -186,26 +286,22 @@ fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {
         regions,
         product,
         out_dir,
+        key,
     })
 }
 
-/// Runs a forecast end to end.
+/// Runs a forecast end to end (a shard run: fits and saves its regions only).
 pub fn run(
     rc: &RunConfig,
     progress: &(dyn Fn(&RegionForecast) + Sync),
 ) -> Result<RunSummary, PipelineError> {
-    let t0 = Instant::now();
-    let p = &rc.pipeline;
-    let pr = prepare(rc)?;
-    tracing::info!(
-        "fitting {} region(s) on {} training steps before {} with {} thread(s)",
-        pr.regions.len(),
-        pr.steps,
-        pr.origin.label(pr.cube.freq),
-        rc.threads
-    );
-    let m = &p.model;
-    let plan = FitPlan {
+    let _lock = lock(rc)?;
+    run_locked(rc, progress)
+}
+
+fn fit_plan(rc: &RunConfig) -> FitPlan {
+    let m = &rc.pipeline.model;
+    FitPlan {
         shape: ModelShape {
             cell: m.cell,
             layers: m.layers,
@@ -225,33 +321,174 @@ pub fn run(
         ensemble: m.ensemble,
         seed: m.seed,
         threads: rc.threads,
-    };
-    // Before fitting: an unwritable directory or a protected output fails now, not in an hour.
-    let mut stage = crate::io::Staging::prepare(&pr.out_dir, &output_names(rc))?;
-    let fc = forecast::run(&pr.cube, pr.origin, &pr.regions, &plan, progress)?;
+        device: rc.device,
+    }
+}
 
+fn run_locked(
+    rc: &RunConfig,
+    progress: &(dyn Fn(&RegionForecast) + Sync),
+) -> Result<RunSummary, PipelineError> {
+    let t0 = Instant::now();
+    let pr = prepare(rc)?;
+    tracing::info!(
+        "fitting {} region(s){} on {} training steps before {} with {} thread(s)",
+        pr.regions.len(),
+        rc.shard
+            .map(|s| format!(" (shard {s}: only its share)"))
+            .unwrap_or_default(),
+        pr.steps,
+        pr.origin.label(pr.cube.freq),
+        rc.threads
+    );
+    let plan = fit_plan(rc);
+    // Before fitting: an unwritable directory or a protected output fails now, not in an hour.
+    let stage = match rc.shard {
+        None => Some(crate::io::Staging::prepare(&pr.out_dir, &output_names(rc))?),
+        Some(_) => None,
+    };
+    forecast::check_plan(&pr.cube, pr.origin, &plan)?;
+    let store = RegionStore::open(&pr.out_dir, &pr.key)?;
+    store.remove_dead_temporaries();
+    let resume = Resume {
+        store: &store,
+        force: rc.force,
+        shard: rc.shard,
+        stop_after: rc.stop_after,
+    };
+    let fitted = forecast::fit_regions(
+        &pr.cube,
+        pr.origin,
+        &pr.regions,
+        &plan,
+        Some(&resume),
+        progress,
+    )?;
+    if !fitted.not_started.is_empty() {
+        return Err(PipelineError::Interrupted {
+            signal: crate::ops::signal::stop_signal_name()
+                .unwrap_or("a stop request")
+                .to_string(),
+            fitted: fitted.fitted,
+            remaining: fitted.not_started.len(),
+            dir: store.dir().to_path_buf(),
+        });
+    }
+    let Some(stage) = stage else {
+        tracing::info!(
+            "shard {}: {} region(s) fitted, {} already saved; results in {} (run `sstcast merge` with the same flags once every shard has finished)",
+            rc.shard.map(|s| s.to_string()).unwrap_or_default(),
+            fitted.fitted,
+            fitted.loaded,
+            store.dir().display()
+        );
+        return Ok(RunSummary {
+            out_dir: pr.out_dir,
+            files: Vec::new(),
+            regions: fitted.regions.len(),
+            skill: None,
+            seconds: t0.elapsed().as_secs_f64(),
+            shard: rc.shard,
+        });
+    };
+    let fc = forecast::assemble(&pr.cube, pr.origin, plan.settings.horizon, fitted.regions);
+    write_outputs(rc, &pr, &fc, stage, t0)
+}
+
+/// Writes the final outputs of an assembled forecast (staged, then all renamed).
+fn write_outputs(
+    rc: &RunConfig,
+    pr: &Prepared,
+    fc: &Forecast,
+    mut stage: crate::io::Staging,
+    t0: Instant,
+) -> Result<RunSummary, PipelineError> {
+    let p = &rc.pipeline;
     let stem = format!("sst_forecast_{}", rc.year);
     if p.outputs.formats.contains(&Format::Netcdf) {
         let path = stage.file(&format!("{stem}.nc"));
-        write_netcdf(&path, rc, &fc, &pr.files, &pr.product)?;
+        write_netcdf(&path, rc, fc, &pr.files, &pr.product)?;
     }
     if p.outputs.formats.contains(&Format::Geotiff) {
         let path = stage.file(&format!("{stem}.tif"));
-        write_geotiff(&path, rc, &fc, &pr.product)?;
+        write_geotiff(&path, rc, fc, &pr.product)?;
     }
     if p.outputs.formats.contains(&Format::Png) {
         let path = stage.file(&format!("{stem}.png"));
-        figures::forecast_map(&path, &fc, &labels(rc, &pr))?;
+        figures::forecast_map(&path, fc, &labels(rc, pr))?;
     }
-    let skill = report(rc, &pr, &fc, &mut stage)?;
+    let skill = report(rc, pr, fc, &mut stage)?;
     let written = stage.commit()?;
     Ok(RunSummary {
-        out_dir: pr.out_dir,
+        out_dir: pr.out_dir.clone(),
         files: written,
         regions: fc.regions.len(),
         skill,
         seconds: t0.elapsed().as_secs_f64(),
+        shard: None,
     })
+}
+
+/// Assembles the region results saved by the shards of a Slurm array (or any earlier runs
+/// with the same key) into the final outputs, the same ones a single-node run writes. Fails
+/// naming the regions, and the shards, whose results are missing.
+pub fn merge(
+    rc: &RunConfig,
+    _progress: &(dyn Fn(&RegionForecast) + Sync),
+) -> Result<RunSummary, PipelineError> {
+    let t0 = Instant::now();
+    let _lock = lock(rc)?;
+    let pr = prepare(rc)?;
+    let plan = fit_plan(rc);
+    forecast::check_plan(&pr.cube, pr.origin, &plan)?;
+    let stage = crate::io::Staging::prepare(&pr.out_dir, &output_names(rc))?;
+    let store = RegionStore::open(&pr.out_dir, &pr.key)?;
+    let horizon = plan.settings.horizon;
+    let mut found = Vec::with_capacity(pr.regions.len());
+    let mut missing = Vec::new();
+    let mut shard_count = None;
+    for r in &pr.regions {
+        match store.load(r, horizon * r.cells.len()) {
+            Some((f, shard)) => {
+                shard_count = shard_count.or_else(|| {
+                    shard
+                        .as_deref()
+                        .and_then(|s| Shard::parse(s).ok())
+                        .map(|s| s.count)
+                });
+                found.push(f);
+            }
+            None => missing.push(r.id.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        let shards = match shard_count {
+            Some(n) => {
+                let mut v: Vec<usize> = missing.iter().map(|id| Shard::of_region(id, n)).collect();
+                v.sort_unstable();
+                v.dedup();
+                v.iter()
+                    .map(|i| format!("{i}/{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+            None => String::new(),
+        };
+        return Err(PipelineError::MissingRegions {
+            dir: store.dir().to_path_buf(),
+            missing,
+            total: pr.regions.len(),
+            shards,
+        });
+    }
+    store.remove_dead_temporaries();
+    tracing::info!(
+        "merging {} saved region result(s) from {}",
+        found.len(),
+        store.dir().display()
+    );
+    let fc = forecast::assemble(&pr.cube, pr.origin, horizon, found);
+    write_outputs(rc, &pr, &fc, stage, t0)
 }
 
 /// Verifies an existing forecast of `rc.year` against the observations now in the input
@@ -262,11 +499,12 @@ pub fn skill(
     progress: &(dyn Fn(&RegionForecast) + Sync),
 ) -> Result<RunSummary, PipelineError> {
     let t0 = Instant::now();
+    let _lock = lock(rc)?;
     let pr = prepare(rc)?;
     let path = pr.out_dir.join(format!("sst_forecast_{}.nc", rc.year));
     if !path.exists() {
         tracing::info!("no forecast at {}: running it first", path.display());
-        return run(rc, progress);
+        return run_locked(rc, progress);
     }
     let stored = nc::read_forecast(&path)?;
     if !stored.grid.same_as(&pr.cube.grid)
@@ -308,6 +546,7 @@ pub fn skill(
         regions: fc.regions.len(),
         skill,
         seconds: t0.elapsed().as_secs_f64(),
+        shard: None,
     })
 }
 
@@ -492,7 +731,7 @@ fn write_geotiff(
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (no time-zone crate needed).
-fn now_utc() -> String {
+pub fn now_utc() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -1,0 +1,314 @@
+//! Saved region results: what makes runs resumable, idempotent and shardable.
+//!
+//! Fitting is the only expensive stage (hours for the whole ocean), and every region is
+//! independent. Each fitted region is therefore saved at once to
+//! `<out_dir>/.regions/<key>/<region>.json`, written to a temporary name and renamed
+//! ([`crate::io::write_atomic`]), so a file under its final name is always complete. A run
+//! loads the regions already saved under its key and fits only the others; `merge` loads
+//! all of them. The saved values are the region's forecast `[lead][channel]` and its
+//! training history, stored as the exact f32 bit patterns, so a resumed or merged run
+//! assembles the very same numbers as an uninterrupted one (byte-identical outputs).
+//!
+//! The **key** is a hash of everything that determines a region's result: the pipeline's
+//! `model`, `regions` and `temporal` sections and input variable, the input files (path,
+//! size, modification time), the target year and sstcast's version. Change any of them and
+//! the run uses a new key directory: stale results are never mixed in. The thread count,
+//! shard and output directory are not part of it (they do not change results).
+//!
+//! Model weights are not saved (burn's file store would be a new dependency feature and a
+//! long rebuild); a saved region can be re-assembled but not re-decoded from new inputs.
+
+use std::path::{Path, PathBuf};
+
+use crate::forecast::{fnv1a, RegionForecast};
+use crate::region::Region;
+
+/// Format version of the saved files.
+const FORMAT: u32 = 1;
+
+/// Why region results cannot be saved or listed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The results directory cannot be created.
+    #[error("cannot create the region results directory {path}: {source}")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A region's result cannot be written.
+    #[error("cannot save the result of region {region} to {path}: {source}")]
+    Write {
+        /// Region id.
+        region: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CheckpointError {
+    /// Whether the underlying failure is a full disk or quota.
+    pub fn is_storage_full(&self) -> bool {
+        let (Self::CreateDir { source, .. } | Self::Write { source, .. }) = self;
+        matches!(
+            source.kind(),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+        )
+    }
+}
+
+/// What is hashed into the key of a run's results.
+#[derive(Debug, serde::Serialize)]
+pub struct KeyParts<'a> {
+    /// sstcast version.
+    pub version: &'a str,
+    /// Target year.
+    pub year: i64,
+    /// `temporal` section.
+    pub temporal: &'a crate::time::Frequency,
+    /// `model` section (including the seed).
+    pub model: &'a crate::pipeline::config::ModelConfig,
+    /// `regions` section.
+    pub regions: &'a crate::pipeline::config::RegionsConfig,
+    /// `input.variable`.
+    pub variable: &'a Option<String>,
+    /// Input files: (absolute path, size in bytes, mtime in ns since the epoch).
+    pub inputs: Vec<(String, u64, u128)>,
+}
+
+impl KeyParts<'_> {
+    /// The key: 16 hex digits of FNV-1a over the JSON of the parts.
+    pub fn key(&self) -> String {
+        let json = serde_json::to_string(self).expect("key parts serialise");
+        format!("{:016x}", fnv1a(json.as_bytes()))
+    }
+}
+
+/// (absolute path, size, mtime ns) of `path`; unreadable metadata gives zeros (the reader
+/// reports the file properly later).
+pub fn file_identity(path: &Path) -> (String, u64, u128) {
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let meta = std::fs::metadata(path).ok();
+    let size = meta.as_ref().map_or(0, |m| m.len());
+    let mtime = meta
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    (abs.display().to_string(), size, mtime)
+}
+
+/// One region's saved result.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Saved {
+    format: u32,
+    sstcast: String,
+    key: String,
+    region: String,
+    /// The shard that fitted it (`I/N`), if any.
+    shard: Option<String>,
+    cells: Vec<usize>,
+    /// f32 bit patterns, `[lead][channel]`.
+    values: Vec<u32>,
+    losses: Vec<u32>,
+    val_losses: Vec<u32>,
+    best_epochs: Vec<usize>,
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn floats(v: &[u32]) -> Vec<f32> {
+    v.iter().map(|&b| f32::from_bits(b)).collect()
+}
+
+/// The saved region results of one run key.
+#[derive(Debug, Clone)]
+pub struct RegionStore {
+    dir: PathBuf,
+    key: String,
+}
+
+impl RegionStore {
+    /// The store of `key` under `out_dir` (created if needed).
+    pub fn open(out_dir: &Path, key: &str) -> Result<Self, CheckpointError> {
+        let dir = out_dir.join(".regions").join(key);
+        std::fs::create_dir_all(&dir).map_err(|source| CheckpointError::CreateDir {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Self {
+            dir,
+            key: key.to_string(),
+        })
+    }
+
+    /// The directory holding the results.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of region `id` (characters outside `[A-Za-z0-9._-]` are replaced and the
+    /// name then carries a hash of the id, so distinct ids never share a file).
+    pub fn path(&self, id: &str) -> PathBuf {
+        let safe: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = if safe == id && !id.starts_with('.') {
+            format!("{id}.json")
+        } else {
+            format!("_{safe}-{:016x}.json", fnv1a(id.as_bytes()))
+        };
+        self.dir.join(name)
+    }
+
+    /// Saves a fitted region (atomically).
+    pub fn save(&self, r: &RegionForecast, shard: Option<String>) -> Result<(), CheckpointError> {
+        let saved = Saved {
+            format: FORMAT,
+            sstcast: env!("CARGO_PKG_VERSION").into(),
+            key: self.key.clone(),
+            region: r.id.clone(),
+            shard,
+            cells: r.cells.clone(),
+            values: bits(&r.values),
+            losses: bits(&r.losses),
+            val_losses: bits(&r.val_losses),
+            best_epochs: r.best_epochs.clone(),
+        };
+        let path = self.path(&r.id);
+        let text = serde_json::to_vec(&saved).expect("saved region serialises");
+        crate::io::write_atomic(&path, &text).map_err(|source| CheckpointError::Write {
+            region: r.id.clone(),
+            path,
+            source,
+        })
+    }
+
+    /// The saved result of `region` with `values_len` values, if there is a valid one. A file
+    /// that cannot be read or does not match the region (another key, other cells) is
+    /// ignored with a warning and the region is fitted again.
+    pub fn load(
+        &self,
+        region: &Region,
+        values_len: usize,
+    ) -> Option<(RegionForecast, Option<String>)> {
+        let path = self.path(&region.id);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(
+                    "cannot read {}: {e}; region {} is fitted again",
+                    path.display(),
+                    region.id
+                );
+                return None;
+            }
+        };
+        let s: Saved = match serde_json::from_slice(&bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(
+                    "ignoring unreadable region result {}: {e}; region {} is fitted again",
+                    path.display(),
+                    region.id
+                );
+                return None;
+            }
+        };
+        if s.format != FORMAT
+            || s.key != self.key
+            || s.region != region.id
+            || s.cells != region.cells
+            || s.values.len() != values_len
+        {
+            tracing::warn!(
+                "ignoring region result {}: it does not match region {} of this run; fitting it again",
+                path.display(),
+                region.id
+            );
+            return None;
+        }
+        Some((
+            RegionForecast {
+                id: s.region,
+                cells: s.cells,
+                values: floats(&s.values),
+                losses: floats(&s.losses),
+                val_losses: floats(&s.val_losses),
+                best_epochs: s.best_epochs,
+            },
+            s.shard,
+        ))
+    }
+
+    /// Removes temporary files left in the store by processes that no longer run (a
+    /// `kill -9` between write and rename). Temporaries of live processes (other shards
+    /// writing right now) are left alone.
+    pub fn remove_dead_temporaries(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            // `.NAME.tmp-PID-N` (crate::io::TempFile)
+            let Some((_, rest)) = name.rsplit_once(".tmp-") else {
+                continue;
+            };
+            let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+            if name.starts_with('.') && pid.is_some_and(|p| !crate::ops::pid_alive(p)) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_regions_round_trip_bit_for_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RegionStore::open(dir.path(), "00ff").unwrap();
+        let r = RegionForecast {
+            id: "odd/name".into(),
+            cells: vec![3, 4],
+            values: vec![0.1, f32::NAN, -0.0, 1.0e-40, f32::MAX, 28.123_457],
+            losses: vec![0.5],
+            val_losses: vec![],
+            best_epochs: vec![2],
+        };
+        store.save(&r, Some("1/4".into())).unwrap();
+        assert!(store.path("odd/name").starts_with(store.dir()));
+        let region = Region {
+            id: "odd/name".into(),
+            cells: vec![3, 4],
+        };
+        let (back, shard) = store.load(&region, 6).unwrap();
+        assert_eq!(bits(&back.values), bits(&r.values));
+        assert_eq!(shard.as_deref(), Some("1/4"));
+        // Other cells or another key: not used.
+        let other = Region {
+            id: "odd/name".into(),
+            cells: vec![3],
+        };
+        assert!(store.load(&other, 6).is_none());
+        let store2 = RegionStore::open(dir.path(), "0100").unwrap();
+        std::fs::copy(store.path("odd/name"), store2.path("odd/name")).unwrap();
+        assert!(store2.load(&region, 6).is_none());
+    }
+}

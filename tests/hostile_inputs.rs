@@ -311,7 +311,9 @@ fn is_root() -> bool {
 // Checks shared by cases.
 // ---------------------------------------------------------------------------------------
 
-/// Every regular file under `dir`, relative, sorted (hidden ones included).
+/// Every regular file under `dir`, relative, sorted (hidden ones included), except the
+/// saved region results under `.regions/`: those are kept on purpose by a failed run so
+/// that the next run resumes (complete files written atomically, never under a final name).
 fn tree(dir: &Path) -> Vec<String> {
     fn walk(root: &Path, d: &Path, out: &mut Vec<String>) {
         let Ok(rd) = std::fs::read_dir(d) else {
@@ -319,6 +321,9 @@ fn tree(dir: &Path) -> Vec<String> {
         };
         for e in rd.flatten() {
             let p = e.path();
+            if p.is_dir() && e.file_name() == ".regions" {
+                continue;
+            }
             if p.is_dir() {
                 walk(root, &p, out);
             } else {

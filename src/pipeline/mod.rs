@@ -242,7 +242,28 @@ fn lock(rc: &RunConfig) -> Result<OutputLock, PipelineError> {
         Some(s) => format!(".sstcast-shard-{}-of-{}.lock", s.index, s.count),
         None => LOCK_NAME.to_string(),
     };
-    Ok(OutputLock::acquire(&dir, &name)?)
+    let lock = OutputLock::acquire(&dir, &name)?;
+    remove_dead_staging(&dir);
+    Ok(lock)
+}
+
+/// Removes the staging directories of runs that were killed (`kill -9`, node crash) before
+/// they could clean up: `.sstcast-staging-<pid>-<n>` whose pid no longer runs here.
+fn remove_dead_staging(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(".sstcast-staging-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !crate::ops::pid_alive(p)) {
+            tracing::info!("removing {} left by a killed run", e.path().display());
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {

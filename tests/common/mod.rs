@@ -73,11 +73,14 @@ outputs:
     )
 }
 
-/// Names of the files in `dir` (sorted), to check that no temporary file is left.
+/// Names of the files in `dir` (sorted), to check that no temporary file is left. The
+/// saved region results (`.regions/`, kept on purpose so that a rerun resumes; see README
+/// "Resumable runs") are not listed; lock and staging files are.
 pub fn listing(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".regions")
         .collect();
     v.sort();
     v

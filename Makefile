@@ -17,13 +17,14 @@ CARGO ?= cargo
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
                 python3-venv libudunits2-0 unzip curl ca-certificates
 
-.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz
+.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz slurm test-slurm
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
 	@echo "make test                 run the test suite"
 	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
-	@echo "make deps | grids | release | lint | fuzz"
+	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
+	@echo "make deps | grids | release | lint | fuzz | test-slurm"
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
 deps:
@@ -70,6 +71,19 @@ forecast: release grids
 ## skill: verify the forecast of YEAR against the observations in the input (forecasts first if needed).
 skill: release grids
 	./target/release/sstcast skill --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
+
+## slurm: YEAR as a SHARDS-task Slurm job array (sstcast forecast --shard) plus a merge job
+## (afterok, --kill-on-invalid-dep=yes); waits and fails unless the merge job COMPLETED.
+## Extra sbatch flags (partition, account, time, cpus): SBATCH_ARGS="--partition=x --cpus-per-task=8".
+SHARDS ?= 4
+slurm: release grids
+	SSTCAST=./target/release/sstcast PIPELINE=$(PIPELINE) pipelines/slurm/submit $(YEAR) $(SHARDS)
+
+## test-slurm: the Slurm integration test on a throw-away single-node Slurm (root, Debian).
+SLURM_LOCAL ?= ../shared/tools/slurm-local
+test-slurm: deps grids
+	$(CARGO) test --locked --test slurm --no-run
+	SSTCAST_REQUIRE_SLURM=1 $(SLURM_LOCAL) run -- $(CARGO) test --locked --test slurm -- --nocapture
 
 ## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids.
 test: deps grids

@@ -13,7 +13,8 @@
 //! outputs in place.
 //!
 //! Operations (cron, Slurm): every run holds the lock of its output directory
-//! ([`crate::ops::lock`]) from before it reads the input until it ends; a shard
+//! ([`crate::ops::lock`]) from just after it has read the input (so a bad input creates no
+//! output directory) until it ends; a shard
 //! (`--shard I/N`) holds a lock of its own, since the tasks of an array run side by side.
 //! Fitted regions are saved as they finish ([`crate::checkpoint`]) and reused by the next
 //! run, so an interrupted run (signal: exit 75; `kill -9`) continues where it stopped, a
@@ -316,8 +317,10 @@ pub fn run(
     rc: &RunConfig,
     progress: &(dyn Fn(&RegionForecast) + Sync),
 ) -> Result<RunSummary, PipelineError> {
+    // The input is read (and checked) first: a bad input creates no output directory.
+    let pr = prepare(rc)?;
     let _lock = lock(rc)?;
-    run_locked(rc, progress)
+    run_locked(rc, pr, progress)
 }
 
 fn fit_plan(rc: &RunConfig) -> FitPlan {
@@ -348,10 +351,10 @@ fn fit_plan(rc: &RunConfig) -> FitPlan {
 
 fn run_locked(
     rc: &RunConfig,
+    pr: Prepared,
     progress: &(dyn Fn(&RegionForecast) + Sync),
 ) -> Result<RunSummary, PipelineError> {
     let t0 = Instant::now();
-    let pr = prepare(rc)?;
     tracing::info!(
         "fitting {} region(s){} on {} training steps before {} with {} thread(s)",
         pr.regions.len(),
@@ -458,8 +461,8 @@ pub fn merge(
     _progress: &(dyn Fn(&RegionForecast) + Sync),
 ) -> Result<RunSummary, PipelineError> {
     let t0 = Instant::now();
-    let _lock = lock(rc)?;
     let pr = prepare(rc)?;
+    let _lock = lock(rc)?;
     let plan = fit_plan(rc);
     forecast::check_plan(&pr.cube, pr.origin, &plan)?;
     let stage = crate::io::Staging::prepare(&pr.out_dir, &output_names(rc))?;
@@ -520,12 +523,12 @@ pub fn skill(
     progress: &(dyn Fn(&RegionForecast) + Sync),
 ) -> Result<RunSummary, PipelineError> {
     let t0 = Instant::now();
-    let _lock = lock(rc)?;
     let pr = prepare(rc)?;
+    let _lock = lock(rc)?;
     let path = pr.out_dir.join(format!("sst_forecast_{}.nc", rc.year));
     if !path.exists() {
         tracing::info!("no forecast at {}: running it first", path.display());
-        return run_locked(rc, progress);
+        return run_locked(rc, pr, progress);
     }
     let stored = nc::read_forecast(&path)?;
     if !stored.grid.same_as(&pr.cube.grid)

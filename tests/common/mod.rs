@@ -85,3 +85,47 @@ pub fn listing(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The final files of a run of [`small_pipeline`] for 2018.
+pub const FINAL_SMALL_2018: [&str; 14] = [
+    "error_2018.png",
+    "loss_iceland-south.png",
+    "loss_nino34.png",
+    "loss_tasman.png",
+    "observed_2018.png",
+    "series_iceland-south_2018.png",
+    "series_nino34_2018.png",
+    "series_tasman_2018.png",
+    "skill_2018.json",
+    "skill_2018.md",
+    "skill_2018.png",
+    "sst_forecast_2018.nc",
+    "sst_forecast_2018.png",
+    "sst_forecast_2018.tif",
+];
+
+/// The forecast values of the 2018 NetCDF in `dir`, as bits.
+pub fn sst_bits(dir: &Path) -> Vec<u32> {
+    let c = sstcast::io::netcdf::read_cube(&[dir.join("sst_forecast_2018.nc")], None).unwrap();
+    c.values.iter().map(|v| v.to_bits()).collect()
+}
+
+/// `b` holds exactly the final files of `a` (a small-pipeline 2018 run) with the same
+/// content: every file byte for byte, except the NetCDF, whose `history` attribute records
+/// the time and command line: there the forecast values are compared bit for bit.
+pub fn assert_same_outputs(a: &Path, b: &Path) {
+    assert_eq!(listing(a), FINAL_SMALL_2018, "{}", a.display());
+    assert_eq!(listing(b), FINAL_SMALL_2018, "{}", b.display());
+    for f in FINAL_SMALL_2018 {
+        if f.ends_with(".nc") {
+            continue;
+        }
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    assert_eq!(sst_bits(a), sst_bits(b), "forecast values differ");
+}

@@ -304,7 +304,15 @@ pub fn fit_regions(
                 }
                 let f = fit_region(cube, steps, origin, mine[i], plan)?;
                 if let Some(x) = resume {
-                    x.store.save(&f, x.shard.map(|s| s.to_string()))?;
+                    // A shard's saved results are its only output: failing to save is an
+                    // error. A whole run can still write its outputs (a full disk then
+                    // fails there, naming the output): it only loses resumability.
+                    match x.store.save(&f, x.shard.map(|s| s.to_string())) {
+                        Err(e) if x.shard.is_none() => {
+                            tracing::warn!("{e}; a rerun will fit region {} again", f.id)
+                        }
+                        r => r?,
+                    }
                     let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                     if x.stop_after == Some(n) {
                         crate::ops::signal::send_sigterm_to_self();

@@ -58,7 +58,7 @@ fn slurm_array_and_merge_equal_a_serial_run() {
     assert!(o.status.success(), "serial run: {}", stderr(&o));
 
     let sharded = dir.join("slurm");
-    let args = format!("--out {} --threads 1", sharded.display());
+    let args = format!("--out {}", sharded.display());
     let o = submit(dir, cfg, &args);
     assert!(o.status.success(), "slurm run failed:\n{}", text(&o));
     assert!(text(&o).contains("1 COMPLETED"), "{}", text(&o));

@@ -86,7 +86,7 @@ pub enum TrainError {
 pub fn device() -> Device {
     #[cfg(feature = "tch")]
     {
-        Device::libtorch()
+        crate::device::selected().libtorch()
     }
     #[cfg(not(feature = "tch"))]
     {

@@ -473,6 +473,7 @@ mod tests {
                 l2: 1e-5,
                 validation: 12,
                 patience: 5,
+                min_improvement: 0.0,
             },
             ensemble: 1,
             seed: 11,

@@ -49,6 +49,9 @@ pub struct TrainSettings {
     pub validation: usize,
     /// Epochs without validation improvement before stopping.
     pub patience: usize,
+    /// Relative validation improvement over the untrained (damped-persistence) model that a
+    /// trained epoch must reach to be kept; 0 keeps any improvement.
+    pub min_improvement: f64,
 }
 
 /// A fitted model with its training history.
@@ -154,7 +157,8 @@ pub fn fit(
         if let Some((best_v, best_e, _)) = &best {
             let v = val_loss(&model);
             val_losses.push(v);
-            if v < *best_v {
+            let baseline = val_losses[0] as f64;
+            if v < *best_v && (v as f64) < baseline * (1.0 - s.min_improvement) {
                 best = Some((v, epoch, model.clone()));
             } else if epoch - best_e >= s.patience {
                 break;
@@ -255,6 +259,7 @@ mod tests {
             l2: 0.0,
             validation: 0,
             patience: 10,
+            min_improvement: 0.0,
         }
     }
 

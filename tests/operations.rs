@@ -51,6 +51,7 @@ impl Setup {
         .args(extra)
         .current_dir(&self.dir)
         .env("SSTCAST_LOG", "info")
+        .env("HDF5_USE_FILE_LOCKING", "FALSE")
         .env_remove("SLURM_ARRAY_TASK_ID")
         .env_remove("SSTCAST_STOP_AFTER");
         c

@@ -122,6 +122,10 @@ pub struct ModelConfig {
     /// Epochs without validation improvement before stopping.
     #[serde(default = "default_patience")]
     pub patience: usize,
+    /// Relative validation improvement over the untrained model (damped persistence) that
+    /// training must reach for its weights to be kept (0.05 = 5%; 0 = any improvement).
+    #[serde(default)]
+    pub min_improvement: f64,
     /// Models per region with seeds `seed, seed+1, ...`; the forecast is their mean.
     #[serde(default = "default_ensemble")]
     pub ensemble: usize,
@@ -228,6 +232,9 @@ impl PipelineConfig {
         }
         if !(m.learning_rate.is_finite() && m.learning_rate > 0.0) {
             return bad("model.learning_rate", "must be a positive number");
+        }
+        if !(m.min_improvement.is_finite() && (0.0..1.0).contains(&m.min_improvement)) {
+            return bad("model.min_improvement", "must be in 0..1");
         }
         if !(m.l2.is_finite() && m.l2 >= 0.0) {
             return bad("model.l2", "must be zero or a positive number");

@@ -341,6 +341,7 @@ fn fit_plan(rc: &RunConfig) -> FitPlan {
             l2: m.l2,
             validation: m.validation,
             patience: m.patience,
+            min_improvement: m.min_improvement,
         },
         ensemble: m.ensemble,
         seed: m.seed,

@@ -29,6 +29,10 @@ pub fn sstcast(cwd: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(cwd)
         .env("SSTCAST_LOG", "info")
+        // Tests write NetCDF-4 fixtures from several threads while spawning sstcast: a child
+        // can inherit another fixture's open HDF5 descriptor and its lock, which makes an
+        // unrelated read fail at random. HDF5's file locking is off for the children.
+        .env("HDF5_USE_FILE_LOCKING", "FALSE")
         .output()
         .expect("run sstcast")
 }

@@ -530,6 +530,25 @@ mod tests {
         assert!(score(&[f32::NAN], &[1.0], &[0.0], &[1.0], &[0]).is_none());
     }
 
+    /// cos-latitude weights from the grid: a cell at 60N counts half as much as one at the
+    /// equator, and a NaN observation drops its cell.
+    #[test]
+    fn rmse_with_cos_latitude_weights_by_hand() {
+        let g = crate::grid::LatLon {
+            lat: vec![60.0, 0.0],
+            lon: vec![0.0, 10.0],
+        };
+        let w = g.area_weights();
+        // Errors: 2 at (60N, 0E), 1 at (0N, 0E), NaN obs at (0N, 10E), 0 at (60N, 10E).
+        let pred = [2.0f32, 0.0, 1.0, 5.0];
+        let obs = [0.0f32, 0.0, 0.0, f32::NAN];
+        let s = score(&pred, &obs, &[0.0; 4], &w, &[0, 1, 2, 3]).unwrap();
+        let want = ((0.5 * 4.0 + 0.5 * 0.0 + 1.0 * 1.0) / 2.0f64).sqrt();
+        assert!((s.rmse - want).abs() < 1e-9, "{} vs {want}", s.rmse);
+        assert!((s.bias - (0.5 * 2.0 + 1.0) / 2.0).abs() < 1e-9);
+        assert_eq!(s.cells, 3);
+    }
+
     #[test]
     fn acc_by_hand() {
         // Forecast anomalies (1, -1), observed (2, -2): perfectly correlated; (2, -2) vs (-2, 2): -1.

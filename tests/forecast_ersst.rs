@@ -42,22 +42,7 @@ fn forecast_2018_on_ersst_writes_checked_outputs() {
     let dir = run(tmp.path(), &glob, &out);
     assert_eq!(
         listing(&dir),
-        vec![
-            "error_2018.png",
-            "loss_iceland-south.png",
-            "loss_nino34.png",
-            "loss_tasman.png",
-            "observed_2018.png",
-            "series_iceland-south_2018.png",
-            "series_nino34_2018.png",
-            "series_tasman_2018.png",
-            "skill_2018.json",
-            "skill_2018.md",
-            "skill_2018.png",
-            "sst_forecast_2018.nc",
-            "sst_forecast_2018.png",
-            "sst_forecast_2018.tif"
-        ],
+        FINAL_SMALL_2018,
         "exactly the final files, no temporary leftovers"
     );
 
@@ -179,17 +164,20 @@ fn bad_config_and_missing_input_exit_with_documented_codes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let good = small_pipeline("nothing/here/*.nc", &out);
+    let forecast = |cfg: &Path| {
+        sstcast(
+            tmp.path(),
+            &[
+                "forecast",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--year",
+                "2018",
+            ],
+        )
+    };
     let cfg = pipeline(tmp.path(), "typo", &good.replace("epochs: 4", "epoch: 4"));
-    let o = sstcast(
-        tmp.path(),
-        &[
-            "forecast",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--year",
-            "2018",
-        ],
-    );
+    let o = forecast(&cfg);
     assert_eq!(o.status.code(), Some(78), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("unknown field `epoch`"),
@@ -197,16 +185,7 @@ fn bad_config_and_missing_input_exit_with_documented_codes() {
         stderr(&o)
     );
     let cfg = pipeline(tmp.path(), "noinput", &good);
-    let o = sstcast(
-        tmp.path(),
-        &[
-            "forecast",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--year",
-            "2018",
-        ],
-    );
+    let o = forecast(&cfg);
     assert_eq!(o.status.code(), Some(66), "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing/here/*.nc"), "{}", stderr(&o));
     assert!(!out.exists(), "a failed run creates no output");

@@ -194,16 +194,22 @@ enum Axis {
     Singleton,
 }
 
-fn read_part(path: &Path, variable: Option<&str>) -> Result<Part, NetcdfError> {
+/// Opens a NetCDF file for reading: `Missing` when it does not exist, `Open` when it is not
+/// readable NetCDF.
+pub(super) fn open(path: &Path) -> Result<netcdf::File, NetcdfError> {
     if !path.exists() {
         return Err(NetcdfError::Missing {
             path: path.to_path_buf(),
         });
     }
-    let file = netcdf::open(path).map_err(|e| NetcdfError::Open {
+    netcdf::open(path).map_err(|e| NetcdfError::Open {
         path: path.to_path_buf(),
         message: e.to_string(),
-    })?;
+    })
+}
+
+fn read_part(path: &Path, variable: Option<&str>) -> Result<Part, NetcdfError> {
+    let file = open(path)?;
     let var = find_variable(path, &file, variable)?;
     let vname = var.name();
     let dims: Vec<(String, usize)> = var

@@ -221,15 +221,7 @@ pub fn read_forecast(path: &Path) -> Result<StoredForecast, NetcdfError> {
         what: what.to_string(),
         message,
     };
-    if !path.exists() {
-        return Err(NetcdfError::Missing {
-            path: path.to_path_buf(),
-        });
-    }
-    let file = netcdf::open(path).map_err(|e| NetcdfError::Open {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let file = super::read::open(path)?;
     let get = |name: &str| -> Result<Vec<f64>, NetcdfError> {
         file.variable(name)
             .ok_or_else(|| {

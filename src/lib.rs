@@ -19,7 +19,9 @@
 //! - [`render`]: drawing maps and line charts; [`figures`]: which figures a run makes.
 //! - [`verify`]: skill against climatology and persistence.
 //! - [`pipeline`]: configuration and the end-to-end run; [`cli`]: flags and exit codes.
+//! - [`bench`]: one training step in isolation, for `make bench` (`sstcast-bench`).
 
+pub mod bench;
 pub mod cli;
 pub mod dataset;
 pub mod figures;

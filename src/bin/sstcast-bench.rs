@@ -203,9 +203,11 @@ fn field(cfg: &PipelineConfig) -> (Vec<f64>, Vec<f64>, Vec<f32>, String) {
                 *m += v / k as f32;
             }
         }
-        let src = files
-            .first()
-            .map_or_else(String::new, |p| p.display().to_string());
+        let src = format!(
+            "mean of the last {k} months of {} ({} file(s))",
+            cfg.input.files.patterns().join(", "),
+            files.len()
+        );
         Some((cube.grid.lat, cube.grid.lon, mean, src))
     };
     read().unwrap_or_else(|| {

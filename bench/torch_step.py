@@ -17,6 +17,7 @@ for information: it is PyTorch's fastest recurrent kernel on the CPU.
 
 import argparse
 import json
+import math
 import statistics
 import time
 
@@ -56,7 +57,7 @@ def time_model(s, steps, warmup, seed=42):
     model = Seq2Seq(s["cell"], s["layers"], s["hidden"], c)
     opt = torch.optim.Adam(model.parameters(), lr=s["learning_rate"], weight_decay=s["l2"])
     t = torch.arange(w + h, dtype=torch.float32).view(1, -1, 1)
-    phase = torch.rand(b, 1, 1) * 6.28 + torch.arange(b).view(-1, 1, 1)
+    phase = torch.rand(b, 1, 1) * 2 * math.pi + torch.arange(b).view(-1, 1, 1)
     ch = 0.1 * torch.arange(c, dtype=torch.float32).view(1, 1, -1)
     series = torch.sin(0.5 * t + phase + ch) + 0.2 * (torch.rand(b, w + h, c) - 0.5)
     x, y = series[:, :w].contiguous(), series[:, w:].contiguous()

@@ -62,7 +62,7 @@ impl TrainStep {
         }
         let t = s.window + s.horizon;
         let mut series = |b: usize| -> Vec<f32> {
-            let phase = rng.random_range(0.0f32..6.28);
+            let phase = rng.random_range(0.0f32..std::f32::consts::TAU);
             (0..t * c)
                 .map(|k| {
                     let (step, ch) = (k / c, k % c);

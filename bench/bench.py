@@ -102,6 +102,17 @@ def pipeline_run(binary, config, year, threads, out_root):
     return wall, ru.ru_maxrss / 1024.0  # Linux: KiB
 
 
+def skill_tables(work, year):
+    """{threads: text of skill_<year>.md} for the pipeline runs that wrote one."""
+    out = {}
+    for n in (1, 2):
+        for root, _, files in os.walk(os.path.join(work, f"pipeline-threads{n}")):
+            if f"skill_{year}.md" in files:
+                with open(os.path.join(root, f"skill_{year}.md")) as f:
+                    out[n] = f.read()
+    return out
+
+
 def fmt(v, unit="", nd=1):
     return "n/a" if v is None else f"{v:.{nd}f}{unit}"
 
@@ -216,6 +227,12 @@ def main():
                 r["peak_rss_mib"] = max(r["peak_rss_mib"] or 0.0, rss)
         except (RuntimeError, OSError) as e:
             notes.append(str(e))
+        skill = skill_tables(work, a.year)
+        if skill.get(2):
+            detail["skill_md"] = skill[2]
+            if skill.get(1) is not None:
+                same = "identical" if skill[1] == skill[2] else "DIFFERENT"
+                notes.append(f"skill tables of the 1- and 2-thread runs: {same}")
     else:
         notes.append("pipeline end-to-end runs skipped (BENCH_PIPELINE=0): their numbers are null")
 
@@ -327,6 +344,15 @@ def report(r, d, notes, a):
         "The pipeline fits one model per region (no region batching), so PyTorch's form of the default "
         "model is one `nn.GRU`/`nn.LSTM` encoder-decoder per region, as above.",
     ]
+    if d.get("skill_md"):
+        out += [
+            "",
+            "## Forecast skill of the 2-thread pipeline run",
+            "",
+            "(the quality side of the speed work: compare with the table of the run before it)",
+            "",
+            d["skill_md"].strip(),
+        ]
     if notes:
         out += ["", "Notes:", ""] + [f"- {n}" for n in notes]
     return "\n".join(out) + "\n"

@@ -5,7 +5,8 @@ same optimizer, one thread. This is that model in PyTorch's own recurrent module
 (`nn.GRU` / `nn.LSTM`, cuDNN-free CPU kernels, oneDNN for LSTM): a stacked encoder whose
 final states start a stacked decoder fed the previous true value (teacher forcing), a linear
 read-out added to the damped-persistence baseline (as `sstcast::model::Seq2Seq`), MSE,
-Adam with coupled L2 (`weight_decay`) and gradient-norm clipping at 1 (as `train::fit`).
+Adam with coupled L2 (`weight_decay`) and gradient-norm clipping at 1 per parameter tensor
+(as `train::fit` with burn's clipping).
 
 Usage: python torch_step.py --shapes SHAPES_JSON [--steps 200] [--warmup 20]
 SHAPES_JSON maps a name to {cell, layers, hidden, channels, window, horizon, batch,
@@ -55,7 +56,8 @@ def time_model(s, steps, warmup, seed=42):
     torch.manual_seed(seed)
     c, b, w, h = s["channels"], s["batch"], s["window"], s["horizon"]
     model = Seq2Seq(s["cell"], s["layers"], s["hidden"], c)
-    opt = torch.optim.Adam(model.parameters(), lr=s["learning_rate"], weight_decay=s["l2"])
+    # burn Adam defaults: betas (0.9, 0.999), epsilon 1e-5.
+    opt = torch.optim.Adam(model.parameters(), lr=s["learning_rate"], eps=1e-5, weight_decay=s["l2"])
     t = torch.arange(w + h, dtype=torch.float32).view(1, -1, 1)
     phase = torch.rand(b, 1, 1) * 2 * math.pi + torch.arange(b).view(-1, 1, 1)
     ch = 0.1 * torch.arange(c, dtype=torch.float32).view(1, 1, -1)
@@ -69,7 +71,10 @@ def time_model(s, steps, warmup, seed=42):
         loss = torch.mean((model(x, y, damping) - y) ** 2)
         value = loss.item()
         loss.backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
+        # burn's `GradientClipping::Norm` clips each parameter tensor to norm 1 on its own
+        # (burn-optim 0.22.1, module_optimizer.rs), not the global norm: do the same.
+        for p in params:
+            nn.utils.clip_grad_norm_(p, 1.0)
         opt.step()
         return value
 

@@ -342,7 +342,9 @@ def report(r, d, notes, a):
     out += [
         "",
         "The pipeline fits one model per region (no region batching), so PyTorch's form of the default "
-        "model is one `nn.GRU`/`nn.LSTM` encoder-decoder per region, as above.",
+        "model is one `nn.GRU`/`nn.LSTM` encoder-decoder per region, as above. The render times are "
+        "one `render_heatmap` call as the pipeline makes it (draw, PNG encode, write, fsync, rename) "
+        "against building the matplotlib figure and `savefig` (no fsync).",
     ]
     if d.get("skill_md"):
         out += [

@@ -17,14 +17,23 @@ CARGO ?= cargo
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
                 python3-venv libudunits2-0 unzip curl ca-certificates
 
+<<<<<<< HEAD
 .PHONY: forecast skill test deps grids build release lint fmt clean help fuzz slurm test-slurm
+=======
+.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz bench bench-venv
+>>>>>>> issue4
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
 	@echo "make test                 run the test suite"
 	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
+<<<<<<< HEAD
 	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
 	@echo "make deps | grids | release | lint | fuzz | test-slurm"
+=======
+	@echo "make bench                performance measurements -> bench/results.{md,json}"
+	@echo "make deps | grids | release | lint | fuzz"
+>>>>>>> issue4
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
 deps:
@@ -111,6 +120,29 @@ fuzz:
 	    echo "fuzz: $$t FAILED: crash input under fuzz/artifacts/$$t"; exit 1; \
 	  fi; \
 	done
+
+## bench: the measurements of issue 4 -> bench/results.md and bench/results.json (bench/bench.py):
+## training-step times against PyTorch, heatmap rendering against matplotlib, the pipeline end
+## to end on 1 and 2 threads. Uses the one release build. PyTorch and matplotlib go into a venv
+## outside the clone (SSTCAST_BENCH_VENV); if they cannot be installed the bench still reports
+## sstcast's numbers (null for the references). BENCH_PIPELINE=0 skips the end-to-end runs
+## (several minutes each). BENCH_NOTE="..." adds a line to the report.
+SSTCAST_BENCH_VENV ?= $(HOME)/.cache/sstcast-bench-venv
+BENCH_PIPELINE ?= 1
+BENCH_NOTE ?=
+BENCH_BIN_DIR ?= $(or $(CARGO_TARGET_DIR),target)/release
+bench: release grids bench-venv
+	python3 bench/bench.py --bin-dir "$(BENCH_BIN_DIR)" --python "$(SSTCAST_BENCH_VENV)/bin/python" \
+	  --config $(PIPELINE) --year $(YEAR) --pipeline $(BENCH_PIPELINE) --note "$(BENCH_NOTE)"
+
+bench-venv:
+	@v="$(SSTCAST_BENCH_VENV)"; py="$$v/bin/python"; \
+	if [ -x "$$py" ] && "$$py" -c 'import torch, matplotlib, numpy' 2>/dev/null; then echo "bench: references ready in $$v"; exit 0; fi; \
+	echo "bench: installing numpy, matplotlib and PyTorch (pip install torch: about 7 GB, minutes) into $$v"; \
+	{ [ -x "$$py" ] || python3 -m venv "$$v"; } && "$$py" -m pip install -q numpy matplotlib \
+	  || echo "bench: WARNING: could not install matplotlib into $$v: its render time will be null"; \
+	[ -x "$$py" ] && "$$py" -m pip install -q torch \
+	  || echo "bench: WARNING: could not install PyTorch into $$v: PyTorch step times will be null"
 
 lint:
 	$(CARGO) fmt --check

@@ -21,7 +21,9 @@
 //! - [`pipeline`]: configuration and the end-to-end run; [`cli`]: flags and exit codes.
 //! - Operations: [`checkpoint`] (saved region results: resumable runs), [`shard`] (Slurm
 //!   job arrays), [`ops`] (output lock, stop signals), [`device`] (`--device`).
+//! - [`bench`]: one training step in isolation, for `make bench` (`sstcast-bench`).
 
+pub mod bench;
 pub mod checkpoint;
 pub mod cli;
 pub mod dataset;

@@ -22,7 +22,7 @@
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -120,11 +120,7 @@ pub fn fit(
     let damp = damping(series, c, s.horizon);
     let damp_t = Tensor::<2>::from_data(TensorData::new(damp.clone(), [s.horizon, c]), &device);
     let mut model = Seq2Seq::new(shape, &mut rng, &device);
-    let mut adam = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)));
-    if s.l2 > 0.0 {
-        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(s.l2 as f32)));
-    }
-    let mut optim = adam.init();
+    let mut optim = optimizer(s.l2);
     let val_batch = (!val_starts.is_empty())
         .then(|| batch(series, c, &val_starts, s.window, s.horizon, &device));
     let val_loss = |m: &Seq2Seq| -> f32 {
@@ -147,11 +143,9 @@ pub fn fit(
         let mut total = 0.0f64;
         for chunk in order.chunks(s.batch) {
             let (x, y) = batch(series, c, chunk, s.window, s.horizon, &device);
-            let pred = model.forward_teacher(x, y.clone(), &damp_t);
-            let loss = (pred - y).square().mean();
-            total += scalar(loss.clone()) as f64 * chunk.len() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(s.learning_rate, model, grads);
+            let loss;
+            (model, loss) = step(model, &mut optim, s.learning_rate, x, y, &damp_t);
+            total += loss as f64 * chunk.len() as f64;
         }
         losses.push((total / order.len() as f64) as f32);
         if let Some((best_v, best_e, _)) = &best {
@@ -176,6 +170,32 @@ pub fn fit(
         best_epoch,
         damping: damp,
     })
+}
+
+/// Adam with coupled L2 and gradient-norm clipping at 1 (see the module docs).
+pub fn optimizer(l2: f64) -> ModuleOptimizer {
+    let mut adam = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)));
+    if l2 > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(l2 as f32)));
+    }
+    adam.init()
+}
+
+/// One optimisation step with teacher forcing on a batch; returns the updated model and the
+/// batch's MSE before the update. The whole training loop, and `make bench`, go through here.
+pub fn step(
+    model: Seq2Seq,
+    optim: &mut ModuleOptimizer,
+    learning_rate: f64,
+    x: Tensor<3>,
+    y: Tensor<3>,
+    damping: &Tensor<2>,
+) -> (Seq2Seq, f32) {
+    let pred = model.forward_teacher(x, y.clone(), damping);
+    let loss = (pred - y).square().mean();
+    let value = scalar(loss.clone());
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    (optim.step(learning_rate, model, grads), value)
 }
 
 /// Splits window starts into training and validation (time-ordered, see the module docs).

@@ -1,0 +1,171 @@
+//! One training step, isolated for timing (`sstcast-bench`, `make bench`).
+//!
+//! Why this module exists: the cost of a fit is (number of steps) x (cost of one step), and the
+//! per-step cost is what the backend and cell choices change (issue 4). [`crate::train::fit`]
+//! interleaves that step with batching, shuffling and validation, so it cannot be timed on
+//! its own. [`TrainStep`] holds a model, an optimizer and one fixed batch and runs exactly
+//! the step of `fit`: teacher-forced forward, MSE, backward, Adam with coupled L2 and
+//! gradient-norm clipping at 1, on the same device (`train::device()`, autodiff).
+//!
+//! The step itself is [`crate::train::step`] with [`crate::train::optimizer`], the functions
+//! `fit` uses, so the bench always measures the step the pipeline takes.
+
+use burn::optim::ModuleOptimizer;
+use burn::tensor::{Tensor, TensorData};
+use rand::{Rng, SeedableRng};
+
+use crate::model::{ModelShape, Seq2Seq};
+use crate::train::{device, optimizer, step};
+
+/// Sizes of one benchmarked step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepShape {
+    /// Model (cell, layers, hidden, channels).
+    pub model: ModelShape,
+    /// Input steps.
+    pub window: usize,
+    /// Output steps.
+    pub horizon: usize,
+    /// Windows per batch.
+    pub batch: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Coupled L2 penalty (0 = none).
+    pub l2: f64,
+}
+
+/// A model, its optimizer and one fixed batch: [`TrainStep::step`] is one training step.
+pub struct TrainStep {
+    model: Option<Seq2Seq>,
+    optim: ModuleOptimizer,
+    x: Tensor<3>,
+    y: Tensor<3>,
+    damping: Tensor<2>,
+    learning_rate: f64,
+}
+
+impl TrainStep {
+    /// A freshly initialised model and a random batch (a smooth signal plus noise, so the
+    /// loss can fall), all from `seed`.
+    pub fn new(s: StepShape, seed: u64) -> Self {
+        let device = device().autodiff();
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+        let model = Seq2Seq::new(s.model, &mut rng, &device);
+        let c = s.model.channels;
+        let t = s.window + s.horizon;
+        let mut series = |b: usize| -> Vec<f32> {
+            let phase = rng.random_range(0.0f32..std::f32::consts::TAU);
+            (0..t * c)
+                .map(|k| {
+                    let (step, ch) = (k / c, k % c);
+                    (0.5 * step as f32 + phase + 0.1 * ch as f32 + b as f32).sin()
+                        + rng.random_range(-0.1f32..0.1)
+                })
+                .collect()
+        };
+        let mut xs = Vec::with_capacity(s.batch * s.window * c);
+        let mut ys = Vec::with_capacity(s.batch * s.horizon * c);
+        for b in 0..s.batch {
+            let v = series(b);
+            xs.extend_from_slice(&v[..s.window * c]);
+            ys.extend_from_slice(&v[s.window * c..]);
+        }
+        let damping: Vec<f32> = (0..s.horizon * c)
+            .map(|k| 0.9f32.powi((k / c) as i32 + 1))
+            .collect();
+        Self {
+            model: Some(model),
+            optim: optimizer(s.l2),
+            x: Tensor::from_data(TensorData::new(xs, [s.batch, s.window, c]), &device),
+            y: Tensor::from_data(TensorData::new(ys, [s.batch, s.horizon, c]), &device),
+            damping: Tensor::from_data(TensorData::new(damping, [s.horizon, c]), &device),
+            learning_rate: s.learning_rate,
+        }
+    }
+
+    /// One step, as in `train::fit`; returns the batch loss before the update.
+    pub fn step(&mut self) -> f32 {
+        let model = self.model.take().expect("model present between steps");
+        let (model, loss) = step(
+            model,
+            &mut self.optim,
+            self.learning_rate,
+            self.x.clone(),
+            self.y.clone(),
+            &self.damping,
+        );
+        self.model = Some(model);
+        loss
+    }
+}
+
+/// Median and spread of a sample of durations (milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Summary {
+    /// Samples.
+    pub n: usize,
+    /// Median.
+    pub median: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// 90th percentile.
+    pub p90: f64,
+}
+
+impl Summary {
+    /// Summarises `samples` (any order; must not be empty).
+    pub fn of(samples: &[f64]) -> Self {
+        let mut v = samples.to_vec();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            // Linear interpolation between closest ranks (numpy's default).
+            let x = p * (v.len() - 1) as f64;
+            let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
+            v[lo] + (v[hi] - v[lo]) * (x - lo as f64)
+        };
+        Self {
+            n: v.len(),
+            median: q(0.5),
+            p10: q(0.1),
+            p90: q(0.9),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CellKind;
+
+    #[test]
+    fn step_loss_is_finite_and_falls() {
+        for cell in [CellKind::Gru, CellKind::Lstm] {
+            let mut s = TrainStep::new(
+                StepShape {
+                    model: ModelShape {
+                        cell,
+                        layers: 2,
+                        hidden: 6,
+                        channels: 3,
+                    },
+                    window: 8,
+                    horizon: 4,
+                    batch: 4,
+                    learning_rate: 0.01,
+                    l2: 1e-5,
+                },
+                1,
+            );
+            let losses: Vec<f32> = (0..30).map(|_| s.step()).collect();
+            assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
+            assert!(losses[29] < losses[0], "{cell:?}: {losses:?}");
+        }
+    }
+
+    #[test]
+    fn summary_quantiles() {
+        let s = Summary::of(&[5.0, 1.0, 3.0, 2.0, 4.0]);
+        assert_eq!((s.n, s.median), (5, 3.0));
+        assert!((s.p10 - 1.4).abs() < 1e-12 && (s.p90 - 4.6).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,227 @@
+//! `sstcast-bench`: the Rust half of `make bench` (issue 4). Prints one JSON object on stdout.
+//!
+//! Why a binary of the main crate rather than a `benches/` target: `make bench` then reuses
+//! the one release build of `make forecast` (same profile, same allocator, same backend), so
+//! the numbers are those of the shipped code and no second optimised build is needed.
+//! `bench/bench.py` runs it, runs the PyTorch and matplotlib references and the end-to-end
+//! pipeline, and writes `bench/results.{md,json}`.
+//!
+//! - `steps`: ms per training step ([`sstcast::bench::TrainStep`]: forward with teacher
+//!   forcing, MSE, backward, Adam), single-threaded, for the reference model of the issue
+//!   (GRU 2x12, 25 channels, 60 in / 60 out, batch 8) and for the model the pipeline fits per
+//!   region, sizes read from the pipeline file (a full tile's channels).
+//! - `render`: ms per `render_heatmap` call (draw, PNG encode, atomic write) of the global
+//!   forecast figure, on the mean of the input's last 12 months (a synthetic field when the
+//!   input cannot be read); the field is written as JSON for the matplotlib reference.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use sstcast::bench::{StepShape, Summary, TrainStep};
+use sstcast::model::{CellKind, ModelShape};
+use sstcast::pipeline::config::PipelineConfig;
+use sstcast::render::{render_heatmap, HeatmapStyle};
+
+// Same allocator as the `sstcast` binary: the step times depend on it (burn-notes.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(about = "sstcast micro-benchmarks (JSON on stdout); see bench/bench.py")]
+struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Subcommand)]
+enum What {
+    /// Training-step times of the reference model and of the pipeline's model.
+    Steps {
+        /// Pipeline whose `model:` section gives the default model.
+        #[arg(long, default_value = "pipelines/ersst-monthly.yaml")]
+        config: PathBuf,
+        /// Timed steps per model.
+        #[arg(long, default_value_t = 200)]
+        steps: usize,
+        /// Untimed steps first.
+        #[arg(long, default_value_t = 20)]
+        warmup: usize,
+    },
+    /// Heatmap rendering time.
+    Render {
+        /// Pipeline whose input gives the field.
+        #[arg(long, default_value = "pipelines/ersst-monthly.yaml")]
+        config: PathBuf,
+        /// Timed renders.
+        #[arg(long, default_value_t = 20)]
+        renders: usize,
+        /// Directory for the PNG and the field (`field.json`) for the matplotlib reference.
+        #[arg(long, default_value = "bench/out")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Args::parse().what {
+        What::Steps {
+            config,
+            steps,
+            warmup,
+        } => {
+            let cfg = PipelineConfig::load(&config)?;
+            let m = &cfg.model;
+            let reference = StepShape {
+                model: ModelShape {
+                    cell: CellKind::Gru,
+                    layers: 2,
+                    hidden: 12,
+                    channels: 25,
+                },
+                window: 60,
+                horizon: 60,
+                batch: 8,
+                learning_rate: m.learning_rate,
+                l2: m.l2,
+            };
+            // A full tile: every cell of a `tiles: [r, c]` block is ocean. Without tiles, the
+            // original project's 5x5 block.
+            let channels = cfg.regions.tiles.map_or(25, |[r, c]| r * c);
+            let default = StepShape {
+                model: ModelShape {
+                    cell: m.cell,
+                    layers: m.layers,
+                    hidden: m.hidden,
+                    channels,
+                },
+                window: m.window,
+                horizon: m.horizon,
+                batch: m.batch,
+                learning_rate: m.learning_rate,
+                l2: m.l2,
+            };
+            let out = json!({
+                "reference": time_steps(reference, steps, warmup),
+                "default": time_steps(default, steps, warmup),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        What::Render {
+            config,
+            renders,
+            out,
+        } => {
+            let cfg = PipelineConfig::load(&config)?;
+            std::fs::create_dir_all(&out)?;
+            let (lat, lon, values, source) = field(&cfg);
+            let style = HeatmapStyle {
+                title: format!(
+                    "{} sea surface temperature forecast, 2018 (sstcast)",
+                    cfg.product.as_deref().unwrap_or("SST")
+                ),
+                ..HeatmapStyle::default()
+            };
+            let png = out.join("heatmap_sstcast.png");
+            render_heatmap(&png, &lat, &lon, &values, &style)?; // warm-up
+            let mut ms = Vec::with_capacity(renders);
+            for _ in 0..renders.max(1) {
+                let t0 = Instant::now();
+                render_heatmap(&png, &lat, &lon, &values, &style)?;
+                ms.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+            let field_path = out.join("field.json");
+            let nan_null: Vec<Option<f32>> =
+                values.iter().map(|v| v.is_finite().then_some(*v)).collect();
+            std::fs::write(
+                &field_path,
+                serde_json::to_vec(&json!({
+                    "lat": lat, "lon": lon, "values": nan_null, "source": source,
+                    "title": style.title, "units_label": style.units_label,
+                    "vmin": style.vmin, "vmax": style.vmax, "contours": style.contours,
+                    "width": style.width, "height": style.height,
+                }))?,
+            )?;
+            let out = json!({
+                "render_ms": Summary::of(&ms),
+                "field": field_path,
+                "field_source": source,
+                "grid": [lat.len(), lon.len()],
+                "png": png,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+    }
+    Ok(())
+}
+
+/// Times `steps` training steps after `warmup` untimed ones.
+fn time_steps(s: StepShape, steps: usize, warmup: usize) -> serde_json::Value {
+    let mut t = TrainStep::new(s, 42);
+    let mut first = f32::NAN;
+    for k in 0..warmup {
+        let l = t.step();
+        if k == 0 {
+            first = l;
+        }
+    }
+    let mut ms = Vec::with_capacity(steps);
+    let mut last = f32::NAN;
+    for _ in 0..steps.max(1) {
+        let t0 = Instant::now();
+        last = t.step();
+        ms.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    let m = s.model;
+    json!({
+        "shape": {
+            "cell": match m.cell { CellKind::Gru => "gru", CellKind::Lstm => "lstm" },
+            "layers": m.layers, "hidden": m.hidden, "channels": m.channels,
+            "window": s.window, "horizon": s.horizon, "batch": s.batch,
+            "learning_rate": s.learning_rate, "l2": s.l2,
+        },
+        "step_ms": Summary::of(&ms),
+        "loss_first": first,
+        "loss_last": last,
+    })
+}
+
+/// The figure's field: the mean of the last 12 steps of the pipeline's input (every step
+/// finite, else NaN), or a synthetic SST-like field on the 2-degree ERSST grid.
+fn field(cfg: &PipelineConfig) -> (Vec<f64>, Vec<f64>, Vec<f32>, String) {
+    let read = || -> Option<_> {
+        let files = sstcast::pipeline::expand_inputs(&cfg.input.files.patterns()).ok()?;
+        let cube = sstcast::io::netcdf::read_cube(&files, cfg.input.variable.as_deref()).ok()?;
+        let (n, nt) = (cube.grid.ncells(), cube.len());
+        if nt == 0 {
+            return None;
+        }
+        let k = nt.min(12);
+        let mut mean = vec![0.0f32; n];
+        for t in nt - k..nt {
+            for (m, v) in mean.iter_mut().zip(cube.step(t)) {
+                *m += v / k as f32;
+            }
+        }
+        let src = format!(
+            "mean of the last {k} months of {} ({} file(s))",
+            cfg.input.files.patterns().join(", "),
+            files.len()
+        );
+        Some((cube.grid.lat, cube.grid.lon, mean, src))
+    };
+    read().unwrap_or_else(|| {
+        let lat: Vec<f64> = (0..89).map(|i| 88.0 - 2.0 * i as f64).collect();
+        let lon: Vec<f64> = (0..180).map(|j| -180.0 + 2.0 * j as f64).collect();
+        let mut v = Vec::with_capacity(lat.len() * lon.len());
+        for &la in &lat {
+            for &lo in &lon {
+                let (p, l) = (la.to_radians(), lo.to_radians());
+                let land = (2.0 * l).sin() * (3.0 * p).cos() > 0.55 || la < -78.0;
+                let t = 30.0 * p.cos().powi(2) - 2.0 + (3.0 * l).sin() * p.cos();
+                v.push(if land { f32::NAN } else { t as f32 });
+            }
+        }
+        (lat, lon, v, "synthetic".to_string())
+    })
+}

@@ -17,23 +17,15 @@ CARGO ?= cargo
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
                 python3-venv libudunits2-0 unzip curl ca-certificates
 
-<<<<<<< HEAD
-.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz slurm test-slurm
-=======
-.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz bench bench-venv
->>>>>>> issue4
+.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz slurm test-slurm bench bench-venv
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
 	@echo "make test                 run the test suite"
 	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
-<<<<<<< HEAD
 	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
-	@echo "make deps | grids | release | lint | fuzz | test-slurm"
-=======
 	@echo "make bench                performance measurements -> bench/results.{md,json}"
-	@echo "make deps | grids | release | lint | fuzz"
->>>>>>> issue4
+	@echo "make deps | grids | release | lint | fuzz | test-slurm"
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
 deps:

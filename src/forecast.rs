@@ -93,6 +93,9 @@ pub struct RegionForecast {
     pub val_losses: Vec<f32>,
     /// Epoch kept by early stopping, per ensemble member.
     pub best_epochs: Vec<usize>,
+    /// The trained models, one per ensemble member (empty for results loaded back from a
+    /// checkpoint, whose weights stay on disk).
+    pub models: Vec<crate::model::Seq2Seq>,
 }
 
 /// The assembled forecast.
@@ -390,6 +393,7 @@ fn fit_region(
         })
         .collect();
     let best_epochs = fits.iter().map(|f| f.best_epoch).collect();
+    let models = fits.iter().map(|f| f.model.clone()).collect();
     let first = fits.swap_remove(0);
     Ok(RegionForecast {
         id: region.id.clone(),
@@ -398,6 +402,7 @@ fn fit_region(
         losses: first.losses,
         val_losses: first.val_losses,
         best_epochs,
+        models,
     })
 }
 

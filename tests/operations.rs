@@ -68,7 +68,23 @@ impl Setup {
     }
 
     /// The saved region results of the (single) key directory.
+    /// Saved region results (and temporaries), without the weights files.
     fn saved(&self, out: &str) -> Vec<PathBuf> {
+        self.saved_files(out)
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().contains(".bpk"))
+            .collect()
+    }
+
+    /// Saved weights files: one per region and ensemble member.
+    fn weights(&self, out: &str) -> Vec<PathBuf> {
+        self.saved_files(out)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "bpk"))
+            .collect()
+    }
+
+    fn saved_files(&self, out: &str) -> Vec<PathBuf> {
         let root = self.out(out).join(".regions");
         let mut v = Vec::new();
         for key in std::fs::read_dir(root).into_iter().flatten().flatten() {
@@ -96,6 +112,11 @@ fn rerun_skips_finished_regions_and_force_refits() {
         stderr(&o)
     );
     assert_eq!(s.saved("a").len(), 3);
+    assert_eq!(
+        s.weights("a").len(),
+        3,
+        "one weights file per region (ensemble 1)"
+    );
     let first = sst_bits(&s.out("a"));
 
     let o = s.run("forecast", "a", &[], &[]);

@@ -552,6 +552,7 @@ pub fn skill(
             losses: Vec::new(),
             val_losses: Vec::new(),
             best_epochs: Vec::new(),
+            models: Vec::new(),
         })
         .collect();
     let fc = Forecast {

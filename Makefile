@@ -17,7 +17,7 @@ CARGO ?= cargo
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
                 python3-venv libudunits2-0 unzip curl ca-certificates
 
-.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz slurm test-slurm bench bench-venv
+.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
@@ -25,7 +25,7 @@ help:
 	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
 	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
 	@echo "make bench                performance measurements -> bench/results.{md,json}"
-	@echo "make deps | grids | release | lint | fuzz | test-slurm"
+	@echo "make deps | grids | release | lint | fuzz | test-slurm | check-tch"
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
 deps:
@@ -79,6 +79,29 @@ skill: release grids
 SHARDS ?= 4
 slurm: release grids
 	SSTCAST=./target/release/sstcast PIPELINE=$(PIPELINE) pipelines/slurm/submit $(YEAR) $(SHARDS)
+
+## check-tch: type-check and build the libtorch backend (`--features tch`, for GPU nodes)
+## against LIBTORCH, or against a minimal CPU libtorch 2.9.0 assembled from PyPI wheels in
+## LIBTORCH_HOME (about 1 GB of downloads; recipe in ../shared/docs/burn-notes.md). Not in CI:
+## the download and the C++ glue build do not fit its time budget comfortably.
+LIBTORCH_HOME ?= $(HOME)/.cache/sstcast-libtorch
+check-tch: deps
+	@if [ -z "$${LIBTORCH:-}" ]; then $(MAKE) --no-print-directory $(LIBTORCH_HOME)/build-version; fi
+	LIBTORCH=$${LIBTORCH:-$(LIBTORCH_HOME)} CARGO_TARGET_DIR=target/tch $(CARGO) build --locked --features tch --lib --bins
+
+$(LIBTORCH_HOME)/build-version:
+	@echo "check-tch: assembling a CPU libtorch 2.9.0 from PyPI wheels in $(LIBTORCH_HOME)"
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	python3 -m pip download -q --no-deps --only-binary=:all: -d "$$tmp" \
+	  torch==2.9.0 nvidia-cuda-runtime-cu12==12.8.90 nvidia-cuda-cupti-cu12==12.8.90; \
+	for w in "$$tmp"/*.whl; do python3 -m zipfile -e "$$w" "$$tmp/x"; done; \
+	mkdir -p $(LIBTORCH_HOME)/lib $(LIBTORCH_HOME)/include; \
+	cp -r "$$tmp"/x/torch/include/. $(LIBTORCH_HOME)/include/; \
+	cp "$$tmp"/x/torch/lib/libtorch_cpu.so "$$tmp"/x/torch/lib/libc10.so $(LIBTORCH_HOME)/lib/; \
+	cp "$$tmp"/x/torch/lib/libgomp*.so* $(LIBTORCH_HOME)/lib/ 2>/dev/null || cp "$$tmp"/x/torch.libs/libgomp*.so* $(LIBTORCH_HOME)/lib/; \
+	cp "$$tmp"/x/nvidia/cuda_runtime/lib/libcudart.so.12 "$$tmp"/x/nvidia/cuda_cupti/lib/libcupti.so.12 $(LIBTORCH_HOME)/lib/; \
+	gcc -shared -o $(LIBTORCH_HOME)/lib/libtorch.so -x c /dev/null; \
+	echo 2.9.0 > $@
 
 ## test-slurm: the Slurm integration test on a throw-away single-node Slurm (root, Debian).
 SLURM_LOCAL ?= ../shared/tools/slurm-local

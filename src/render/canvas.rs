@@ -8,7 +8,7 @@
 //! pieces live here once instead of being copied per figure type.
 
 use super::RenderError;
-use ab_glyph::{point, Font as _, FontRef, PxScale, ScaleFont as _};
+use ab_glyph::{point, Font as _, FontRef, GlyphId, PxScale, ScaleFont as _};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -104,14 +104,8 @@ impl Canvas {
         c: [u8; 3],
     ) {
         let scaled = font.face.as_scaled(font.scale);
-        let mut pen = 0f32;
-        let mut prev = None;
-        for ch in text.chars() {
-            let id = scaled.glyph_id(ch);
-            if let Some(p) = prev {
-                pen += scaled.kern(p, id);
-            }
-            prev = Some(id);
+        let (glyphs, _) = font.layout(text);
+        for (id, pen) in glyphs {
             // Keep the sub-pixel part of the pen position in the glyph's own
             // position and map whole pixels onto the canvas.
             let (glyph_pos, col0, row0) = if rotated {
@@ -141,7 +135,6 @@ impl Canvas {
                     }
                 });
             }
-            pen += scaled.h_advance(id);
         }
     }
 }
@@ -163,20 +156,28 @@ impl Font {
         Ok(Self { face, scale, em })
     }
 
-    /// Advance width of `text` in pixels.
-    pub(crate) fn width(&self, text: &str) -> f64 {
+    /// Glyphs of `text` with the pen position (pixels from the start, kerning applied) at
+    /// which each is drawn, and the total advance width. Drawing and measuring share it.
+    pub(crate) fn layout(&self, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
         let scaled = self.face.as_scaled(self.scale);
-        let mut w = 0f32;
+        let mut pen = 0f32;
         let mut prev = None;
+        let mut glyphs = Vec::with_capacity(text.len());
         for ch in text.chars() {
             let id = scaled.glyph_id(ch);
             if let Some(p) = prev {
-                w += scaled.kern(p, id);
+                pen += scaled.kern(p, id);
             }
             prev = Some(id);
-            w += scaled.h_advance(id);
+            glyphs.push((id, pen));
+            pen += scaled.h_advance(id);
         }
-        w as f64
+        (glyphs, pen)
+    }
+
+    /// Advance width of `text` in pixels.
+    pub(crate) fn width(&self, text: &str) -> f64 {
+        self.layout(text).1 as f64
     }
 
     /// Height of capitals and digits in pixels.

@@ -19,6 +19,8 @@
 //! RNN default), not from burn's process-global RNG, so that regions fitted in parallel get
 //! the same weights whatever the thread schedule.
 
+pub mod fused;
+
 use burn::module::{Module, Param};
 use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::{Device, Tensor, TensorData};

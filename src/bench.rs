@@ -7,15 +7,18 @@
 //! the step of `fit`: teacher-forced forward, MSE, backward, Adam with coupled L2 and
 //! gradient-norm clipping at 1, on the same device (`train::device()`, autodiff).
 //!
-//! The step itself is [`crate::train::step`] with [`crate::train::optimizer`], the functions
-//! `fit` uses, so the bench always measures the step the pipeline takes.
+//! The step itself is the one `fit` takes with the chosen [`Engine`]: for
+//! [`Engine::Fused`] (the CPU default) [`Weights::loss_and_grad`] and [`Adam::step`], for
+//! [`Engine::Burn`] [`crate::train::step`] with [`crate::train::optimizer`]. The bench times
+//! both, so the gain of the fused engine stays measured.
 
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 
+use crate::model::fused::{Adam, Weights, Workspace};
 use crate::model::{ModelShape, Seq2Seq};
-use crate::train::{device, optimizer, step};
+use crate::train::{device, optimizer, step, Engine};
 
 /// Sizes of one benchmarked step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,19 +39,37 @@ pub struct StepShape {
 
 /// A model, its optimizer and one fixed batch: [`TrainStep::step`] is one training step.
 pub struct TrainStep {
-    model: Option<Seq2Seq>,
-    optim: ModuleOptimizer,
-    x: Tensor<3>,
-    y: Tensor<3>,
-    damping: Tensor<2>,
-    learning_rate: f64,
+    inner: Inner,
+}
+
+enum Inner {
+    Fused {
+        weights: Weights,
+        adam: Adam,
+        grad: Vec<f32>,
+        workspace: Workspace,
+        x: Vec<f32>,
+        y: Vec<f32>,
+        damping: Vec<f32>,
+    },
+    Burn {
+        model: Option<Seq2Seq>,
+        optim: ModuleOptimizer,
+        x: Tensor<3>,
+        y: Tensor<3>,
+        damping: Tensor<2>,
+        learning_rate: f64,
+    },
 }
 
 impl TrainStep {
     /// A freshly initialised model and a random batch (a smooth signal plus noise, so the
     /// loss can fall), all from `seed`.
-    pub fn new(s: StepShape, seed: u64) -> Self {
-        let device = device().autodiff();
+    pub fn new(s: StepShape, seed: u64, engine: Engine) -> Self {
+        let device = match engine {
+            Engine::Burn => device().autodiff(),
+            Engine::Fused => burn::tensor::Device::flex(),
+        };
         let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
         let model = Seq2Seq::new(s.model, &mut rng, &device);
         let c = s.model.channels;
@@ -73,29 +94,62 @@ impl TrainStep {
         let damping: Vec<f32> = (0..s.horizon * c)
             .map(|k| 0.9f32.powi((k / c) as i32 + 1))
             .collect();
-        Self {
-            model: Some(model),
-            optim: optimizer(s.l2),
-            x: Tensor::from_data(TensorData::new(xs, [s.batch, s.window, c]), &device),
-            y: Tensor::from_data(TensorData::new(ys, [s.batch, s.horizon, c]), &device),
-            damping: Tensor::from_data(TensorData::new(damping, [s.horizon, c]), &device),
-            learning_rate: s.learning_rate,
-        }
+        let inner = match engine {
+            Engine::Fused => {
+                let weights = Weights::from_model(&model);
+                let n = weights.data.len();
+                Inner::Fused {
+                    weights,
+                    adam: Adam::new(n, s.learning_rate, s.l2),
+                    grad: vec![0.0; n],
+                    workspace: Workspace::default(),
+                    x: xs,
+                    y: ys,
+                    damping,
+                }
+            }
+            Engine::Burn => Inner::Burn {
+                model: Some(model),
+                optim: optimizer(s.l2),
+                x: Tensor::from_data(TensorData::new(xs, [s.batch, s.window, c]), &device),
+                y: Tensor::from_data(TensorData::new(ys, [s.batch, s.horizon, c]), &device),
+                damping: Tensor::from_data(TensorData::new(damping, [s.horizon, c]), &device),
+                learning_rate: s.learning_rate,
+            },
+        };
+        Self { inner }
     }
 
     /// One step, as in `train::fit`; returns the batch loss before the update.
     pub fn step(&mut self) -> f32 {
-        let model = self.model.take().expect("model present between steps");
-        let (model, loss) = step(
-            model,
-            &mut self.optim,
-            self.learning_rate,
-            self.x.clone(),
-            self.y.clone(),
-            &self.damping,
-        );
-        self.model = Some(model);
-        loss
+        match &mut self.inner {
+            Inner::Fused {
+                weights,
+                adam,
+                grad,
+                workspace,
+                x,
+                y,
+                damping,
+            } => {
+                let loss = weights.loss_and_grad(x, y, damping, grad, workspace);
+                adam.step(weights, grad);
+                loss
+            }
+            Inner::Burn {
+                model,
+                optim,
+                x,
+                y,
+                damping,
+                learning_rate,
+            } => {
+                let m = model.take().expect("model present between steps");
+                let (m, loss) = step(m, optim, *learning_rate, x.clone(), y.clone(), damping);
+                *model = Some(m);
+                loss
+            }
+        }
     }
 }
 
@@ -139,7 +193,11 @@ mod tests {
 
     #[test]
     fn step_loss_is_finite_and_falls() {
-        for cell in [CellKind::Gru, CellKind::Lstm] {
+        for (cell, engine) in [
+            (CellKind::Gru, Engine::Fused),
+            (CellKind::Lstm, Engine::Fused),
+            (CellKind::Gru, Engine::Burn),
+        ] {
             let mut s = TrainStep::new(
                 StepShape {
                     model: ModelShape {
@@ -155,6 +213,7 @@ mod tests {
                     l2: 1e-5,
                 },
                 1,
+                engine,
             );
             let losses: Vec<f32> = (0..30).map(|_| s.step()).collect();
             assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");

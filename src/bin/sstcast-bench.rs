@@ -23,6 +23,7 @@ use sstcast::bench::{StepShape, Summary, TrainStep};
 use sstcast::model::{CellKind, ModelShape};
 use sstcast::pipeline::config::PipelineConfig;
 use sstcast::render::{render_heatmap, HeatmapStyle};
+use sstcast::train::Engine;
 
 // Same allocator as the `sstcast` binary: the step times depend on it (burn-notes.md).
 #[global_allocator]
@@ -101,9 +102,15 @@ fn main() -> anyhow::Result<()> {
                 learning_rate: m.learning_rate,
                 l2: m.l2,
             };
+            // The pipeline's engine (fused on the CPU build) is what the results table
+            // compares; the burn-autodiff engine is timed too, as the generic path's cost.
+            let engine = Engine::default_for_build();
             let out = json!({
-                "reference": time_steps(reference, steps, warmup),
-                "default": time_steps(default, steps, warmup),
+                "engine": format!("{engine:?}").to_lowercase(),
+                "reference": time_steps(reference, steps, warmup, engine),
+                "default": time_steps(default, steps, warmup, engine),
+                "reference_burn": time_steps(reference, steps / 2, warmup, Engine::Burn),
+                "default_burn": time_steps(default, steps / 2, warmup, Engine::Burn),
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
@@ -156,8 +163,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Times `steps` training steps after `warmup` untimed ones.
-fn time_steps(s: StepShape, steps: usize, warmup: usize) -> serde_json::Value {
-    let mut t = TrainStep::new(s, 42);
+fn time_steps(s: StepShape, steps: usize, warmup: usize, engine: Engine) -> serde_json::Value {
+    let mut t = TrainStep::new(s, 42, engine);
     let mut first = f32::NAN;
     for k in 0..warmup {
         let l = t.step();

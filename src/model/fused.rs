@@ -958,7 +958,7 @@ mod tests {
             device,
         );
         let loss = (m.forward_teacher(x, y.clone(), &d) - y).square().mean();
-        let value = loss.clone().into_data().to_vec::<f32>().unwrap()[0];
+        let value = loss.clone().into_data().try_to_vec::<f32>().unwrap()[0];
         let grads = GradientsParams::from_grads(loss.backward(), m);
         let mut flat = Vec::new();
         let g2 = |p: &Param<Tensor<2>>| {
@@ -966,7 +966,7 @@ mod tests {
                 .get::<2>(p.id)
                 .unwrap()
                 .into_data()
-                .to_vec::<f32>()
+                .try_to_vec::<f32>()
                 .unwrap()
         };
         let g1 = |p: &Param<Tensor<1>>| {
@@ -974,7 +974,7 @@ mod tests {
                 .get::<1>(p.id)
                 .unwrap()
                 .into_data()
-                .to_vec::<f32>()
+                .try_to_vec::<f32>()
                 .unwrap()
         };
         for layer in m.encoder.iter().chain(&m.decoder) {
@@ -1043,7 +1043,7 @@ mod tests {
             let c = case(cell, 2, 3, &device);
             let x = tensor3(&c.x, [c.b, c.t, c.c], &device);
             let d = Tensor::<2>::from_data(TensorData::new(c.damping.clone(), [c.h, c.c]), &device);
-            let expected = c.model.forecast(x, &d).into_data().to_vec::<f32>().unwrap();
+            let expected = c.model.forecast(x, &d).into_data().try_to_vec::<f32>().unwrap();
             let w = Weights::from_model(&c.model);
             let fast = w.forecast(&c.x, c.t, &c.damping, &mut Workspace::default());
             assert_close(&fast, &expected, 1e-5, &format!("{cell:?} forecast"));

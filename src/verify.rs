@@ -217,6 +217,10 @@ pub struct SkillReport {
     pub leads: usize,
     /// Every record: region x lead x method.
     pub records: Vec<Record>,
+    /// `(region, lead, method)` -> index in `records` (the tables look up every region at
+    /// every lead; a linear scan made printing the table of 535 regions take seconds).
+    #[serde(skip)]
+    index: std::collections::HashMap<(String, String, Method), usize>,
 }
 
 /// Verifies `fc` against the observations in `cube`, whose first `steps` steps are the
@@ -306,6 +310,11 @@ pub fn evaluate(cube: &Cube, steps: usize, fc: &Forecast, year: i64) -> Option<S
             cube.period(steps - 1).label(cube.freq)
         ),
         leads,
+        index: records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.region.clone(), r.lead.clone(), r.method), i))
+            .collect(),
         records,
     })
 }
@@ -346,10 +355,9 @@ fn push_records(
 impl SkillReport {
     /// The record of `region`, `lead`, `method`.
     pub fn get(&self, region: &str, lead: &str, method: Method) -> Option<&Scores> {
-        self.records
-            .iter()
-            .find(|r| r.region == region && r.lead == lead && r.method == method)
-            .map(|r| &r.scores)
+        self.index
+            .get(&(region.to_string(), lead.to_string(), method))
+            .map(|&i| &self.records[i].scores)
     }
 
     /// Lead labels in order (`1`.., then `mean` if present).
@@ -363,12 +371,10 @@ impl SkillReport {
 
     /// Region ids (without `global`).
     pub fn regions(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
         let mut v: Vec<&str> = Vec::new();
         for r in &self.records {
-            if r.region != "global"
-                && v.last() != Some(&r.region.as_str())
-                && !v.contains(&r.region.as_str())
-            {
+            if r.region != "global" && seen.insert(r.region.as_str()) {
                 v.push(&r.region);
             }
         }

@@ -416,6 +416,12 @@ fn run_locked(
             shard: rc.shard,
         });
     };
+    tracing::info!(
+        "{} region(s) fitted, {} loaded, in {:.1} s",
+        fitted.fitted,
+        fitted.loaded,
+        t0.elapsed().as_secs_f64()
+    );
     let fc = forecast::assemble(&pr.cube, pr.origin, plan.settings.horizon, fitted.regions);
     write_outputs(rc, &pr, &fc, stage, t0)
 }
@@ -428,6 +434,7 @@ fn write_outputs(
     mut stage: crate::io::Staging,
     t0: Instant,
 ) -> Result<RunSummary, PipelineError> {
+    let t_out = Instant::now();
     let p = &rc.pipeline;
     let stem = format!("sst_forecast_{}", rc.year);
     if p.outputs.formats.contains(&Format::Netcdf) {
@@ -444,6 +451,11 @@ fn write_outputs(
     }
     let skill = report(rc, pr, fc, &mut stage)?;
     let written = stage.commit()?;
+    tracing::info!(
+        "{} output file(s) written in {:.1} s",
+        written.len(),
+        t_out.elapsed().as_secs_f64()
+    );
     Ok(RunSummary {
         out_dir: pr.out_dir.clone(),
         files: written,

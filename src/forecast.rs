@@ -21,8 +21,6 @@
 //! new one. Assembly always walks the regions in the same order, so outputs assembled from
 //! saved results are identical to those of an uninterrupted run.
 
-use rayon::prelude::*;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::checkpoint::{CheckpointError, RegionStore};
@@ -299,35 +297,55 @@ pub fn fit_regions(
         .build()
         .expect("rayon pool");
     let done = AtomicUsize::new(0);
-    let results: Vec<Result<Option<RegionForecast>, ForecastError>> = pool.install(|| {
-        todo.par_iter()
-            .map(|&i| {
-                if crate::ops::signal::stop_requested() {
-                    return Ok(None);
+    // Largest regions first, each worker taking the next region from one shared queue
+    // (greedy longest-processing-time scheduling): the run does not end with one thread
+    // fitting a 130-cell box while the others idle. Which thread fits a region does not
+    // change its result (each fit is seeded by region), so the outputs do not depend on it.
+    let mut queue = todo.clone();
+    queue.sort_by_key(|&i| std::cmp::Reverse(mine[i].cells.len()));
+    let next = AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let fit_one = |i: usize| -> Result<Option<RegionForecast>, ForecastError> {
+        if crate::ops::signal::stop_requested() {
+            return Ok(None);
+        }
+        let f = fit_region(cube, steps, origin, mine[i], plan)?;
+        if let Some(x) = resume {
+            // A shard's saved results are its only output: failing to save is an
+            // error. A whole run can still write its outputs (a full disk then
+            // fails there, naming the output): it only loses resumability.
+            match x.store.save(&f, x.shard.map(|s| s.to_string())) {
+                Err(e) if x.shard.is_none() => {
+                    tracing::warn!("{e}; a rerun will fit region {} again", f.id)
                 }
-                let f = fit_region(cube, steps, origin, mine[i], plan)?;
-                if let Some(x) = resume {
-                    // A shard's saved results are its only output: failing to save is an
-                    // error. A whole run can still write its outputs (a full disk then
-                    // fails there, naming the output): it only loses resumability.
-                    match x.store.save(&f, x.shard.map(|s| s.to_string())) {
-                        Err(e) if x.shard.is_none() => {
-                            tracing::warn!("{e}; a rerun will fit region {} again", f.id)
-                        }
-                        r => r?,
-                    }
-                    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                    if x.stop_after == Some(n) {
-                        crate::ops::signal::send_sigterm_to_self();
-                    }
-                }
-                progress(&f);
-                Ok(Some(f))
-            })
-            .collect()
+                r => r?,
+            }
+            let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+            if x.stop_after == Some(n) {
+                crate::ops::signal::send_sigterm_to_self();
+            }
+        }
+        progress(&f);
+        Ok(Some(f))
+    };
+    let per_worker = pool.broadcast(|_| {
+        let mut out = Vec::new();
+        while !failed.load(Ordering::SeqCst) {
+            let k = next.fetch_add(1, Ordering::SeqCst);
+            let Some(&i) = queue.get(k) else { break };
+            let r = fit_one(i);
+            if r.is_err() {
+                failed.store(true, Ordering::SeqCst);
+            }
+            out.push((i, r));
+        }
+        out
     });
+    let mut results: Vec<(usize, Result<Option<RegionForecast>, ForecastError>)> =
+        per_worker.into_iter().flatten().collect();
+    results.sort_by_key(|(i, _)| *i);
     let mut fitted = 0;
-    for (&i, r) in todo.iter().zip(results) {
+    for (i, r) in results {
         if let Some(f) = r? {
             slots[i] = Some(f);
             fitted += 1;

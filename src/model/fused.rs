@@ -1043,7 +1043,12 @@ mod tests {
             let c = case(cell, 2, 3, &device);
             let x = tensor3(&c.x, [c.b, c.t, c.c], &device);
             let d = Tensor::<2>::from_data(TensorData::new(c.damping.clone(), [c.h, c.c]), &device);
-            let expected = c.model.forecast(x, &d).into_data().try_to_vec::<f32>().unwrap();
+            let expected = c
+                .model
+                .forecast(x, &d)
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
             let w = Weights::from_model(&c.model);
             let fast = w.forecast(&c.x, c.t, &c.damping, &mut Workspace::default());
             assert_close(&fast, &expected, 1e-5, &format!("{cell:?} forecast"));

@@ -148,7 +148,8 @@ BENCH_NOTE ?=
 BENCH_BIN_DIR ?= $(or $(CARGO_TARGET_DIR),target)/release
 bench: release grids bench-venv
 	python3 bench/bench.py --bin-dir "$(BENCH_BIN_DIR)" --python "$(SSTCAST_BENCH_VENV)/bin/python" \
-	  --config $(PIPELINE) --year $(YEAR) --pipeline $(BENCH_PIPELINE) --note "$(BENCH_NOTE)"
+	  --config $(PIPELINE) --year $(YEAR) --pipeline $(BENCH_PIPELINE) --note "$(BENCH_NOTE)" \
+	  --libtorch "$${LIBTORCH:-$(LIBTORCH_HOME)}"
 
 bench-venv:
 	@v="$(SSTCAST_BENCH_VENV)"; py="$$v/bin/python"; \

@@ -138,6 +138,12 @@ def main():
     ap.add_argument("--pipeline", type=int, default=1, help="0 skips the end-to-end runs")
     ap.add_argument("--note", default="", help="free text for the report (e.g. machine busy)")
     ap.add_argument("--results", default="bench", help="where results.{md,json} go")
+    ap.add_argument(
+        "--tch-bin-dir",
+        default="target/tch/debug",
+        help="sstcast-bench built with --features tch (make check-tch); timed when present",
+    )
+    ap.add_argument("--libtorch", default="", help="the libtorch that build links (its lib/ goes on LD_LIBRARY_PATH)")
     a = ap.parse_args()
 
     work = os.path.join(a.results, "out")
@@ -147,7 +153,7 @@ def main():
     notes = [a.note] if a.note else []
     mach = machine()
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    r = dict.fromkeys(KEYS)
+    r = dict.fromkeys(KEYS + ["ref_step_ms_tch", "default_step_ms_tch"])
     r["machine"], r["date"] = mach, date
     detail = {}
 
@@ -161,6 +167,30 @@ def main():
         detail["sstcast_steps"] = steps
         r["ref_step_ms_sstcast"] = steps["reference"]["step_ms"]["median"]
         r["default_step_ms_sstcast"] = steps["default"]["step_ms"]["median"]
+
+    # 1b. The same steps on libtorch (burn-tch, the GPU-node build), when it was built.
+    tch_bin = os.path.join(a.tch_bin_dir, "sstcast-bench")
+    if os.path.exists(tch_bin) and a.libtorch and os.path.isdir(os.path.join(a.libtorch, "lib")):
+        env_lib = os.path.join(a.libtorch, "lib")
+        old = os.environ.get("LD_LIBRARY_PATH", "")
+        os.environ["LD_LIBRARY_PATH"] = env_lib + (":" + old if old else "")
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        tch_steps, err = run_json(
+            [tch_bin, "steps", "--config", a.config, "--steps", str(max(a.steps // 4, 20)), "--warmup", "5", "--only-engine"],
+            "sstcast steps on libtorch (tch)",
+        )
+        os.environ["LD_LIBRARY_PATH"] = old
+        if err:
+            notes.append(err)
+        else:
+            detail["tch_steps"] = tch_steps
+            r["ref_step_ms_tch"] = tch_steps["reference"]["step_ms"]["median"]
+            r["default_step_ms_tch"] = tch_steps["default"]["step_ms"]["median"]
+    else:
+        notes.append(
+            f"no libtorch build at {tch_bin} (with --libtorch): tch step times not measured; "
+            "`make check-tch` builds it"
+        )
 
     # 2. Training steps, PyTorch (same shapes as sstcast printed).
     here = os.path.dirname(os.path.abspath(__file__))
@@ -330,6 +360,30 @@ def report(r, d, notes, a):
         "|---|---|---|---|---|",
     ]
     out += [f"| {' | '.join(row)} |" for row in rows]
+    ss = d.get("sstcast_steps", {})
+    engine = ss.get("engine", "n/a")
+    burn_rows = [(n, ss.get(n + "_burn", {}).get("step_ms")) for n in ("reference", "default")]
+    burn_rows = [(n, s) for n, s in burn_rows if s]
+    out += [
+        "",
+        f"sstcast's steps above are the pipeline's engine (`{engine}`: the hand-written forward and backward "
+        "pass of `src/model/fused.rs`). For information, the same steps with burn autodiff on `flex` "
+        "(the generic path, kept for other backends): "
+        + ("; ".join(f"{n} {s['median']:.1f} ms [{s['p10']:.1f}-{s['p90']:.1f}]" for n, s in burn_rows) or "n/a")
+        + ".",
+    ]
+    tch = d.get("tch_steps")
+    if tch:
+        out += [
+            "",
+            "burn-tch on libtorch CPU (the `tch` build for GPU nodes, dev profile with optimised "
+            "dependencies, OMP_NUM_THREADS=1): "
+            + "; ".join(
+                f"{n} {tch[n]['step_ms']['median']:.1f} ms [{tch[n]['step_ms']['p10']:.1f}-{tch[n]['step_ms']['p90']:.1f}]"
+                for n in ("reference", "default")
+            )
+            + ". No GPU figures: this machine has none.",
+        ]
     extra = [(n, lstm(n + "_lstm")) for n in ("reference", "default")]
     extra = [(n, s) for n, s in extra if s]
     if extra:

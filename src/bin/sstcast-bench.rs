@@ -49,6 +49,9 @@ enum What {
         /// Untimed steps first.
         #[arg(long, default_value_t = 20)]
         warmup: usize,
+        /// Time only this build's engine (skip the burn-autodiff comparison).
+        #[arg(long)]
+        only_engine: bool,
     },
     /// Heatmap rendering time.
     Render {
@@ -70,6 +73,7 @@ fn main() -> anyhow::Result<()> {
             config,
             steps,
             warmup,
+            only_engine,
         } => {
             let cfg = PipelineConfig::load(&config)?;
             let m = &cfg.model;
@@ -105,13 +109,15 @@ fn main() -> anyhow::Result<()> {
             // The pipeline's engine (fused on the CPU build) is what the results table
             // compares; the burn-autodiff engine is timed too, as the generic path's cost.
             let engine = Engine::default_for_build();
-            let out = json!({
+            let mut out = json!({
                 "engine": format!("{engine:?}").to_lowercase(),
                 "reference": time_steps(reference, steps, warmup, engine),
                 "default": time_steps(default, steps, warmup, engine),
-                "reference_burn": time_steps(reference, steps / 2, warmup, Engine::Burn),
-                "default_burn": time_steps(default, steps / 2, warmup, Engine::Burn),
             });
+            if !only_engine && engine != Engine::Burn {
+                out["reference_burn"] = time_steps(reference, steps / 2, warmup, Engine::Burn);
+                out["default_burn"] = time_steps(default, steps / 2, warmup, Engine::Burn);
+            }
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         What::Render {

@@ -35,11 +35,33 @@ pub type Segment = [Point; 2];
 /// # Panics
 /// If `values.len() != x.len() * y.len()`.
 pub fn marching_squares(x: &[f64], y: &[f64], values: &[f32], level: f64) -> Vec<Segment> {
+    let mut out = Vec::new();
+    marching_squares_levels(x, y, values, &[level], |_, s| out.push(s));
+    out
+}
+
+/// Iso-line segments of `values` at every level of `levels`, in one pass
+/// over the grid: `emit(k, segment)` receives each segment of `levels[k]`.
+///
+/// Same segments as [`marching_squares`] per level (bit for bit), but each
+/// 2x2 block is read, checked for non-finite values and converted once for
+/// all levels, and levels outside the block's value range are skipped
+/// without building a case mask. Segments arrive block by block, not level
+/// by level. Non-finite levels yield nothing.
+///
+/// # Panics
+/// If `values.len() != x.len() * y.len()`.
+pub fn marching_squares_levels(
+    x: &[f64],
+    y: &[f64],
+    values: &[f32],
+    levels: &[f64],
+    mut emit: impl FnMut(usize, Segment),
+) {
     let (nx, ny) = (x.len(), y.len());
     assert_eq!(values.len(), nx * ny, "values must be y.len() x x.len()");
-    let mut out = Vec::new();
-    if nx < 2 || ny < 2 || !level.is_finite() {
-        return out;
+    if nx < 2 || ny < 2 {
+        return;
     }
     for i in 0..ny - 1 {
         let row0 = &values[i * nx..(i + 1) * nx];
@@ -51,52 +73,68 @@ pub fn marching_squares(x: &[f64], y: &[f64], values: &[f32], level: f64) -> Vec
                 continue;
             }
             let v = v.map(f64::from);
-            let mask = (v[0] > level) as u8
-                | ((v[1] > level) as u8) << 1
-                | ((v[2] > level) as u8) << 2
-                | ((v[3] > level) as u8) << 3;
-            if mask == 0 || mask == 15 {
-                continue;
-            }
-            let (x0, x1, y0, y1) = (x[j], x[j + 1], y[i], y[i + 1]);
-            // Crossing point on edge e: 0 bottom (c0-c1), 1 right (c1-c2),
-            // 2 top (c3-c2), 3 left (c0-c3).
-            let edge = |e: u8| -> Point {
-                let frac = |a: f64, b: f64| (level - a) / (b - a);
-                match e {
-                    0 => (x0 + frac(v[0], v[1]) * (x1 - x0), y0),
-                    1 => (x1, y0 + frac(v[1], v[2]) * (y1 - y0)),
-                    2 => (x0 + frac(v[3], v[2]) * (x1 - x0), y1),
-                    _ => (x0, y0 + frac(v[0], v[3]) * (y1 - y0)),
+            let lo = v[0].min(v[1]).min(v[2].min(v[3]));
+            let hi = v[0].max(v[1]).max(v[2].max(v[3]));
+            for (k, &level) in levels.iter().enumerate() {
+                // Some corner above and some not (mask neither 0 nor 15);
+                // false for a NaN level.
+                if lo <= level && hi > level {
+                    block_segments(&v, level, (x[j], x[j + 1], y[i], y[i + 1]), |s| emit(k, s));
                 }
-            };
-            let mut push = |a: u8, b: u8| out.push([edge(a), edge(b)]);
-            let centre_above = (v[0] + v[1] + v[2] + v[3]) / 4.0 > level;
-            match mask {
-                1 | 14 => push(3, 0),
-                2 | 13 => push(0, 1),
-                3 | 12 => push(3, 1),
-                4 | 11 => push(1, 2),
-                6 | 9 => push(0, 2),
-                7 | 8 => push(3, 2),
-                // Saddles: c0 and c2 above (5) or c1 and c3 above (10).
-                5 | 10 => {
-                    // Corners c0/c2 are cut off when they are the "odd ones"
-                    // relative to the centre, otherwise c1/c3 are.
-                    let cut_c0_c2 = (mask == 5) != centre_above;
-                    if cut_c0_c2 {
-                        push(3, 0);
-                        push(1, 2);
-                    } else {
-                        push(0, 1);
-                        push(2, 3);
-                    }
-                }
-                _ => unreachable!("masks 0 and 15 are skipped"),
             }
         }
     }
-    out
+}
+
+/// The one or two segments of the finite block `v` (corners c0..c3 as in
+/// [`marching_squares_levels`]) at `level`, for a block with corners on both
+/// sides of it.
+#[inline]
+fn block_segments(
+    v: &[f64; 4],
+    level: f64,
+    (x0, x1, y0, y1): (f64, f64, f64, f64),
+    mut push_segment: impl FnMut(Segment),
+) {
+    let mask = (v[0] > level) as u8
+        | ((v[1] > level) as u8) << 1
+        | ((v[2] > level) as u8) << 2
+        | ((v[3] > level) as u8) << 3;
+    // Crossing point on edge e: 0 bottom (c0-c1), 1 right (c1-c2),
+    // 2 top (c3-c2), 3 left (c0-c3).
+    let edge = |e: u8| -> Point {
+        let frac = |a: f64, b: f64| (level - a) / (b - a);
+        match e {
+            0 => (x0 + frac(v[0], v[1]) * (x1 - x0), y0),
+            1 => (x1, y0 + frac(v[1], v[2]) * (y1 - y0)),
+            2 => (x0 + frac(v[3], v[2]) * (x1 - x0), y1),
+            _ => (x0, y0 + frac(v[0], v[3]) * (y1 - y0)),
+        }
+    };
+    let mut push = |a: u8, b: u8| push_segment([edge(a), edge(b)]);
+    match mask {
+        1 | 14 => push(3, 0),
+        2 | 13 => push(0, 1),
+        3 | 12 => push(3, 1),
+        4 | 11 => push(1, 2),
+        6 | 9 => push(0, 2),
+        7 | 8 => push(3, 2),
+        // Saddles: c0 and c2 above (5) or c1 and c3 above (10).
+        5 | 10 => {
+            let centre_above = (v[0] + v[1] + v[2] + v[3]) / 4.0 > level;
+            // Corners c0/c2 are cut off when they are the "odd ones"
+            // relative to the centre, otherwise c1/c3 are.
+            let cut_c0_c2 = (mask == 5) != centre_above;
+            if cut_c0_c2 {
+                push(3, 0);
+                push(1, 2);
+            } else {
+                push(0, 1);
+                push(2, 3);
+            }
+        }
+        _ => {} // 0 and 15: no crossing (excluded by the caller)
+    }
 }
 
 /// "Nice" tick values covering `[lo, hi]` with at most `nbins` intervals,
@@ -225,6 +263,38 @@ mod tests {
         assert_eq!(segs.len(), 2);
         assert!(close(segs[0][0], (0.0, 0.4)) && close(segs[0][1], (0.4, 0.0)));
         assert!(close(segs[1][0], (1.0, 0.6)) && close(segs[1][1], (0.6, 1.0)));
+    }
+
+    #[test]
+    fn all_levels_at_once_match_one_level_at_a_time() {
+        let (nx, ny) = (23, 17);
+        let x: Vec<f64> = (0..nx).map(|j| j as f64 * 2.0 - 20.0).collect();
+        let y: Vec<f64> = (0..ny).map(|i| 40.0 - i as f64 * 3.0).collect();
+        let v: Vec<f32> = (0..nx * ny)
+            .map(|k| {
+                let (i, j) = ((k / nx) as f32, (k % nx) as f32);
+                if (i - 8.0).abs() < 2.0 && (j - 5.0).abs() < 2.0 {
+                    f32::NAN
+                } else {
+                    (i * 0.7).sin() * 3.0 + (j * 0.45).cos() * 2.0 + i * 0.1
+                }
+            })
+            .collect();
+        let levels = [-4.0, -2.0, -0.5, 0.0, 0.3, 1.0, 2.5, 4.0, f64::NAN];
+        let mut by_level = vec![Vec::new(); levels.len()];
+        marching_squares_levels(&x, &y, &v, &levels, |k, s| by_level[k].push(s));
+        for (k, &level) in levels.iter().enumerate() {
+            let key = |s: &Segment| [s[0].0, s[0].1, s[1].0, s[1].1].map(f64::to_bits);
+            let mut one: Vec<_> = marching_squares(&x, &y, &v, level)
+                .iter()
+                .map(key)
+                .collect();
+            let mut all: Vec<_> = by_level[k].iter().map(key).collect();
+            one.sort_unstable();
+            all.sort_unstable();
+            assert_eq!(one, all, "level {level}");
+            assert_eq!(level.is_nan(), one.is_empty());
+        }
     }
 
     #[test]

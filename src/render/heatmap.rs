@@ -33,7 +33,8 @@
 //!   temporary file next to the target, fsync, rename.
 
 use super::canvas::{
-    encode_png, fmt_num, snap, stroke_segment, write_atomic, Canvas, Font, BLACK, WHITE,
+    encode_png, fmt_num, round_half_away, snap, stroke_segment_with, write_atomic, Canvas, Font,
+    BLACK, WHITE,
 };
 use super::colormap::Colormap;
 use super::contour;
@@ -107,7 +108,9 @@ pub fn render_heatmap(
         Failure::Shape { nlat, nlon, actual } => RenderError::Shape { nlat, nlon, actual },
         Failure::Draw(m) => draw_err(m),
     })?;
-    let png = encode_png(&canvas).map_err(draw_err)?;
+    let png = encode_png(&canvas).map_err(draw_err);
+    canvas.recycle();
+    let png = png?;
     write_atomic(path, &png)
 }
 
@@ -370,13 +373,26 @@ fn render_canvas(
             xcells.cell_of(l)
         })
         .collect();
+    // Consecutive pixel rows in the same grid row are identical: each grid
+    // row is drawn once and copied.
+    let row_bytes = mw as usize * 3;
+    let mut prev: Option<(usize, usize)> = None; // (grid row, start of its pixels)
     for r in 0..mh {
         let la = ext_y1 - (r as f64 + 0.5) * dy / mh as f64;
-        let row_colours = &colours[ycells.cell_of(la) * nlon..][..nlon];
+        let i = ycells.cell_of(la);
         let start = (((y0 + r) * cv.w + x0) * 3) as usize;
-        let line = &mut cv.px[start..start + mw as usize * 3];
-        for (p, &j) in line.chunks_exact_mut(3).zip(&col_cell) {
-            p.copy_from_slice(&row_colours[j]);
+        match prev {
+            Some((pi, pstart)) if pi == i => {
+                cv.px.copy_within(pstart..pstart + row_bytes, start);
+            }
+            _ => {
+                let row_colours = &colours[i * nlon..][..nlon];
+                let line = &mut cv.px[start..start + row_bytes];
+                for (p, &j) in line.chunks_exact_mut(3).zip(&col_cell) {
+                    p.copy_from_slice(&row_colours[j]);
+                }
+                prev = Some((i, start));
+            }
         }
     }
 
@@ -477,6 +493,13 @@ fn render_canvas(
     Ok(cv)
 }
 
+thread_local! {
+    /// Contour coverage buffer of this thread's last figure, all zeros, kept
+    /// for the next one (a map-sized buffer is megabytes).
+    static SPARE_COVERAGE: std::cell::RefCell<Vec<f32>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Draw the contour lines of `values` clipped to the map rectangle.
 ///
 /// Coverage is accumulated with `max` in a map-sized buffer and blended once,
@@ -523,18 +546,44 @@ fn draw_contours(
     };
 
     let (mwu, mhu) = (mw as usize, mh as usize);
-    let mut cov = vec![0f32; mwu * mhu];
+    // All zeros between uses: only the touched entries are reset below.
+    let mut cov = SPARE_COVERAGE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    cov.resize(mwu * mhu, 0.0);
+    // Pixels with non-zero coverage, each once: only these are blended.
+    let mut touched: Vec<u32> = Vec::new();
     let hw = width / 2.0;
     let sx = mw as f64 / dx;
     let sy = mh as f64 / dy;
-    for &level in &levels {
-        for [a, b] in contour::marching_squares(&xs, lat, &grid, level) {
-            let (ax, ay) = ((a.0 - ext_x0) * sx, (ext_y1 - a.1) * sy);
-            let (bx, by) = ((b.0 - ext_x0) * sx, (ext_y1 - b.1) * sy);
-            stroke_segment(&mut cov, mwu, mhu, (ax, ay), (bx, by), hw);
+    contour::marching_squares_levels(&xs, lat, &grid, &levels, |_, [a, b]| {
+        let (ax, ay) = ((a.0 - ext_x0) * sx, (ext_y1 - a.1) * sy);
+        let (bx, by) = ((b.0 - ext_x0) * sx, (ext_y1 - b.1) * sy);
+        stroke_segment_with(mwu, mhu, (ax, ay), (bx, by), hw, |i, c| {
+            let slot = &mut cov[i];
+            if *slot == 0.0 {
+                touched.push(i as u32);
+            }
+            if c > *slot {
+                *slot = c;
+            }
+        });
+    });
+    // Each pixel is blended once with its final (max) coverage, so the order
+    // does not matter.
+    for &i in &touched {
+        // Map rows and columns fit in u32 (figures are at most 8192 wide).
+        let (r, col) = (i / mwu as u32, i % mwu as u32);
+        let i = i as usize;
+        let a = cov[i].min(1.0);
+        cov[i] = 0.0;
+        // `Canvas::blend` with black: p * (1 - a) + 0 * a, the added zero
+        // changing nothing as p * (1 - a) >= 0.
+        let keep = 1.0 - a;
+        let p = (((y0 + r as i32) * cv.w + x0 + col as i32) * 3) as usize;
+        for ch in &mut cv.px[p..p + 3] {
+            *ch = round_half_away(*ch as f32 * keep) as u8;
         }
     }
-    cv.blend_coverage(&cov, mwu, x0, y0, BLACK);
+    SPARE_COVERAGE.with(|s| *s.borrow_mut() = cov);
 }
 
 #[cfg(test)]

@@ -147,7 +147,9 @@ pub fn render_lines(
         return Err(err("output path has no file name".to_string()));
     }
     let (cv, _) = render_canvas(series, style).map_err(err)?;
-    let png = encode_png(&cv).map_err(err)?;
+    let png = encode_png(&cv).map_err(err);
+    cv.recycle();
+    let png = png?;
     write_atomic(path, &png)
 }
 

@@ -18,6 +18,14 @@
 //! The trained weights of each ensemble member are saved next to it as burnpack files
 //! (`<region>.m<k>.bpk`, burn's own format, loadable on any backend), written before the
 //! result file, which marks the region as finished.
+//!
+//! Region files are renamed into place without an `fsync` each; the store is flushed once,
+//! with `syncfs`, when the fits of a run or shard end ([`RegionStore::sync`]). An `fsync` per
+//! file cost about 5 s of a 40 s global run on this machine's disk and did not parallelise
+//! (the journal serialises them: parallel efficiency 89% against 97% on tmpfs). Nothing is
+//! lost for correctness: a killed process leaves complete files (the rename is atomic), and
+//! after a power loss a lost or torn result file is either missing or fails to parse, and
+//! that region is simply fitted again. The final outputs are still flushed one by one.
 
 use std::path::{Path, PathBuf};
 
@@ -204,7 +212,7 @@ impl RegionStore {
                 .clone()
                 .save_file(tmp.path())
                 .map_err(|e| std::io::Error::other(e.to_string()))
-                .and_then(|()| tmp.commit())
+                .and_then(|()| tmp.commit_unsynced())
                 .map_err(|source| CheckpointError::Write {
                     region: r.id.clone(),
                     path: weights.clone(),
@@ -212,11 +220,34 @@ impl RegionStore {
                 })?;
         }
         let text = serde_json::to_vec(&saved).expect("saved region serialises");
-        crate::io::write_atomic(&path, &text).map_err(|source| CheckpointError::Write {
+        crate::io::write_atomic_unsynced(&path, &text).map_err(|source| CheckpointError::Write {
             region: r.id.clone(),
             path,
             source,
         })
+    }
+
+    /// Flushes everything saved in the store to disk (`syncfs` of its file system, one call
+    /// for all the regions of a run; see the module docs).
+    pub fn sync(&self) -> Result<(), CheckpointError> {
+        let err = |source| CheckpointError::Write {
+            region: "(all saved regions)".into(),
+            path: self.dir.clone(),
+            source,
+        };
+        let dir = std::fs::File::open(&self.dir).map_err(err)?;
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: syncfs takes any open descriptor of the file system; `dir` stays open
+            // for the call.
+            if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+                return Err(err(std::io::Error::last_os_error()));
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        dir.sync_all().map_err(err)?;
+        Ok(())
     }
 
     /// The saved result of `region` with `values_len` values, if there is a valid one. A file

@@ -344,6 +344,13 @@ pub fn fit_regions(
     let mut results: Vec<(usize, Result<Option<RegionForecast>, ForecastError>)> =
         per_worker.into_iter().flatten().collect();
     results.sort_by_key(|(i, _)| *i);
+    if let Some(x) = resume {
+        // The saved regions are flushed once here, not one by one (crate::checkpoint docs).
+        match x.store.sync() {
+            Err(e) if x.shard.is_none() => tracing::warn!("{e}"),
+            r => r?,
+        }
+    }
     let mut fitted = 0;
     for (i, r) in results {
         if let Some(f) = r? {

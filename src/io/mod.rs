@@ -44,8 +44,16 @@ impl TempFile {
     }
 
     /// Flushes the temporary file to disk and renames it onto the final path.
-    pub fn commit(mut self) -> std::io::Result<()> {
+    pub fn commit(self) -> std::io::Result<()> {
         std::fs::File::open(&self.tmp)?.sync_all()?;
+        self.commit_unsynced()
+    }
+
+    /// Renames the temporary file onto the final path without flushing it first: the file
+    /// under its final name is complete for every reader (and survives the writer being
+    /// killed), but a power loss may lose it. For caches that validate what they read and
+    /// are synced in bulk ([`crate::checkpoint::RegionStore::sync`]).
+    pub fn commit_unsynced(mut self) -> std::io::Result<()> {
         std::fs::rename(&self.tmp, &self.dest)?;
         self.committed = true;
         Ok(())
@@ -215,6 +223,13 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = TempFile::new(dest);
     std::fs::write(tmp.path(), bytes)?;
     tmp.commit()
+}
+
+/// [`write_atomic`] without the flush to disk ([`TempFile::commit_unsynced`]).
+pub fn write_atomic_unsynced(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = TempFile::new(dest);
+    std::fs::write(tmp.path(), bytes)?;
+    tmp.commit_unsynced()
 }
 
 #[cfg(test)]

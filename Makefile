@@ -145,8 +145,14 @@ fuzz:
 SSTCAST_BENCH_VENV ?= $(HOME)/.cache/sstcast-bench-venv
 BENCH_PIPELINE ?= 1
 BENCH_NOTE ?=
+# When a libtorch is present (LIBTORCH, or the one `make check-tch` assembled), the bench
+# also times the steps on burn-tch; it builds that backend first (minutes). 0 skips it.
+BENCH_TCH ?= 1
 BENCH_BIN_DIR ?= $(or $(CARGO_TARGET_DIR),target)/release
 bench: release grids bench-venv
+	@if [ "$(BENCH_TCH)" = 1 ] && { [ -n "$${LIBTORCH:-}" ] || [ -f "$(LIBTORCH_HOME)/build-version" ]; }; then \
+	  $(MAKE) --no-print-directory check-tch || echo "bench: WARNING: the tch build failed: its step times will be null"; \
+	else echo "bench: no libtorch (LIBTORCH unset, none in $(LIBTORCH_HOME)) or BENCH_TCH=0: tch step times not measured"; fi
 	python3 bench/bench.py --bin-dir "$(BENCH_BIN_DIR)" --python "$(SSTCAST_BENCH_VENV)/bin/python" \
 	  --config $(PIPELINE) --year $(YEAR) --pipeline $(BENCH_PIPELINE) --note "$(BENCH_NOTE)" \
 	  --libtorch "$${LIBTORCH:-$(LIBTORCH_HOME)}"

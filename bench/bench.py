@@ -372,6 +372,13 @@ def report(r, d, notes, a):
         + ("; ".join(f"{n} {s['median']:.1f} ms [{s['p10']:.1f}-{s['p90']:.1f}]" for n, s in burn_rows) or "n/a")
         + ".",
     ]
+    oc = ss.get("default_other_cell")
+    if oc:
+        out += [
+            "",
+            f"The other cell at the default sizes on the same engine: {oc['shape']['cell'].upper()} "
+            f"{oc['step_ms']['median']:.1f} ms [{oc['step_ms']['p10']:.1f}-{oc['step_ms']['p90']:.1f}].",
+        ]
     tch = d.get("tch_steps")
     if tch:
         out += [

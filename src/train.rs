@@ -203,41 +203,124 @@ impl Windows<'_> {
     }
 }
 
-/// Early stopping: tracks the validation losses and the best weights so far.
-struct Best<M> {
-    /// Validation loss before training (index 0) and after each epoch.
-    val_losses: Vec<f32>,
-    best: Option<(f32, usize, M)>,
+/// What differs between the engines: one optimisation step, the validation loss, and a
+/// copy of the current weights. [`epochs`] runs either through the same loop.
+trait Stepper {
+    /// A copy of the weights (kept for the best epoch).
+    type Weights: Clone;
+    /// One step on the windows starting at `starts`; the batch loss before the update.
+    fn step(&mut self, starts: &[usize]) -> f32;
+    /// Autoregressive MSE on the validation windows (scored as the forecast is made).
+    fn val_loss(&mut self) -> f32;
+    /// The current weights.
+    fn weights(&self) -> Self::Weights;
 }
 
-impl<M: Clone> Best<M> {
-    /// Starts from the untrained model's validation loss (`None`: no validation).
-    fn new(initial: Option<(f32, &M)>) -> Self {
-        match initial {
-            Some((v, m)) => Self {
-                val_losses: vec![v],
-                best: Some((v, 0, m.clone())),
-            },
-            None => Self {
-                val_losses: Vec::new(),
-                best: None,
-            },
+/// What the epochs of a fit produced.
+struct Epochs<W> {
+    /// Mean training loss of each epoch.
+    losses: Vec<f32>,
+    /// Validation loss before training and after each epoch (empty without validation).
+    val_losses: Vec<f32>,
+    /// The kept epoch and its weights (`None`: no validation, keep the last weights).
+    best: Option<(usize, W)>,
+}
+
+/// Shuffled mini-batch epochs with early stopping on the validation loss (module docs):
+/// epoch 0 is the untrained model; an epoch's weights are kept only when they beat the best
+/// so far and the untrained model by `min_improvement`; `patience` epochs without that stop.
+fn epochs<S: Stepper>(
+    st: &mut S,
+    s: &TrainSettings,
+    rng: &mut rand::rngs::SmallRng,
+    mut order: Vec<usize>,
+    validate: bool,
+) -> Epochs<S::Weights> {
+    let mut val_losses = Vec::new();
+    let mut best = None;
+    if validate {
+        let v = st.val_loss();
+        val_losses.push(v);
+        best = Some((v, 0, st.weights()));
+    }
+    let mut losses = Vec::with_capacity(s.epochs);
+    for epoch in 1..=s.epochs {
+        order.shuffle(rng);
+        let mut total = 0.0f64;
+        for chunk in order.chunks(s.batch) {
+            total += st.step(chunk) as f64 * chunk.len() as f64;
+        }
+        losses.push((total / order.len() as f64) as f32);
+        if let Some((best_v, best_e, _)) = &best {
+            let v = st.val_loss();
+            val_losses.push(v);
+            let baseline = val_losses[0] as f64;
+            if v < *best_v && (v as f64) < baseline * (1.0 - s.min_improvement) {
+                best = Some((v, epoch, st.weights()));
+            } else if epoch - best_e >= s.patience {
+                break;
+            }
         }
     }
+    Epochs {
+        losses,
+        val_losses,
+        best: best.map(|(_, e, w)| (e, w)),
+    }
+}
 
-    /// Records epoch `epoch`'s validation loss `v` of `model`; returns whether to stop.
-    fn record(&mut self, epoch: usize, v: f32, model: &M, s: &TrainSettings) -> bool {
-        let Some((best_v, best_e, _)) = &self.best else {
-            return false;
-        };
-        self.val_losses.push(v);
-        let baseline = self.val_losses[0] as f64;
-        if v < *best_v && (v as f64) < baseline * (1.0 - s.min_improvement) {
-            self.best = Some((v, epoch, model.clone()));
-            false
-        } else {
-            epoch - best_e >= s.patience
+impl<W> Epochs<W> {
+    /// The fit: the kept weights (or the last ones), converted to a burn model.
+    fn into_fit(self, last: W, damping: Vec<f32>, to_model: impl FnOnce(W) -> Seq2Seq) -> Fit {
+        let (best_epoch, w) = self.best.unwrap_or((self.losses.len(), last));
+        Fit {
+            model: to_model(w),
+            losses: self.losses,
+            val_losses: self.val_losses,
+            best_epoch,
+            damping,
         }
+    }
+}
+
+/// The fused engine's state (see [`crate::model::fused`]).
+struct Fused<'a> {
+    data: &'a Windows<'a>,
+    w: Weights,
+    adam: Adam,
+    grad: Vec<f32>,
+    ws: Workspace,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    vx: Vec<f32>,
+    vy: Vec<f32>,
+}
+
+impl Stepper for Fused<'_> {
+    type Weights = Weights;
+
+    fn step(&mut self, starts: &[usize]) -> f32 {
+        self.data.fill(starts, &mut self.x, &mut self.y);
+        let loss = self.w.loss_and_grad(
+            &self.x,
+            &self.y,
+            &self.data.damping,
+            &mut self.grad,
+            &mut self.ws,
+        );
+        self.adam.step(&mut self.w, &mut self.grad);
+        loss
+    }
+
+    fn val_loss(&mut self) -> f32 {
+        let pred = self
+            .w
+            .forecast(&self.vx, self.data.window, &self.data.damping, &mut self.ws);
+        mse(&pred, &self.vy)
+    }
+
+    fn weights(&self) -> Weights {
+        self.w.clone()
     }
 }
 
@@ -246,54 +329,80 @@ fn fit_fused(
     shape: ModelShape,
     s: &TrainSettings,
     mut rng: rand::rngs::SmallRng,
-    mut order: Vec<usize>,
+    order: Vec<usize>,
     val_starts: &[usize],
 ) -> Fit {
     let device = Device::flex();
     // The initial weights come from the burn module's initialiser (same RNG draws as the
     // burn engine), then live in flat buffers.
-    let mut w = Weights::from_model(&Seq2Seq::new(shape, &mut rng, &device));
-    let mut adam = Adam::new(w.data.len(), s.learning_rate, s.l2);
-    let mut grad = vec![0.0f32; w.data.len()];
-    let mut ws = Workspace::default();
+    let w = Weights::from_model(&Seq2Seq::new(shape, &mut rng, &device));
+    let n = w.data.len();
     let (mut vx, mut vy) = (Vec::new(), Vec::new());
     data.fill(val_starts, &mut vx, &mut vy);
-    let val_loss = |w: &Weights, ws: &mut Workspace| -> f32 {
-        // Scored as the forecast is made: autoregressively, without teacher forcing.
-        let pred = w.forecast(&vx, data.window, &data.damping, ws);
-        mse(&pred, &vy)
+    let mut st = Fused {
+        data,
+        w,
+        adam: Adam::new(n, s.learning_rate, s.l2),
+        grad: vec![0.0; n],
+        ws: Workspace::default(),
+        x: Vec::new(),
+        y: Vec::new(),
+        vx,
+        vy,
     };
-    let initial = (!val_starts.is_empty()).then(|| val_loss(&w, &mut ws));
-    let mut best = Best::new(initial.map(|v| (v, &w)));
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    let mut losses = Vec::with_capacity(s.epochs);
-    for epoch in 1..=s.epochs {
-        order.shuffle(&mut rng);
-        let mut total = 0.0f64;
-        for chunk in order.chunks(s.batch) {
-            data.fill(chunk, &mut x, &mut y);
-            let loss = w.loss_and_grad(&x, &y, &data.damping, &mut grad, &mut ws);
-            adam.step(&mut w, &mut grad);
-            total += loss as f64 * chunk.len() as f64;
-        }
-        losses.push((total / order.len() as f64) as f32);
-        if best.best.is_some() {
-            let v = val_loss(&w, &mut ws);
-            if best.record(epoch, v, &w, s) {
-                break;
-            }
-        }
+    let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
+    run.into_fit(st.w, data.damping.clone(), |w| w.to_model(&device))
+}
+
+/// The burn engine's state: the module on an autodiff device and burn's optimizer.
+struct Burn<'a> {
+    data: &'a Windows<'a>,
+    device: Device,
+    model: Option<Seq2Seq>,
+    optim: ModuleOptimizer,
+    learning_rate: f64,
+    damping: Tensor<2>,
+    val: Option<(Tensor<3>, Tensor<3>)>,
+}
+
+impl Burn<'_> {
+    fn tensors(&self, starts: &[usize]) -> (Tensor<3>, Tensor<3>) {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        self.data.fill(starts, &mut x, &mut y);
+        let (b, d) = (starts.len(), self.data);
+        (
+            Tensor::from_data(TensorData::new(x, [b, d.window, d.c]), &self.device),
+            Tensor::from_data(TensorData::new(y, [b, d.horizon, d.c]), &self.device),
+        )
     }
-    let (best_epoch, w) = match best.best {
-        Some((_, e, m)) => (e, m),
-        None => (losses.len(), w),
-    };
-    Fit {
-        model: w.to_model(&device),
-        losses,
-        val_losses: best.val_losses,
-        best_epoch,
-        damping: data.damping.clone(),
+}
+
+impl Stepper for Burn<'_> {
+    type Weights = Seq2Seq;
+
+    fn step(&mut self, starts: &[usize]) -> f32 {
+        let (x, y) = self.tensors(starts);
+        let model = self.model.take().expect("model between steps");
+        let (model, loss) = step(
+            model,
+            &mut self.optim,
+            self.learning_rate,
+            x,
+            y,
+            &self.damping,
+        );
+        self.model = Some(model);
+        loss
+    }
+
+    fn val_loss(&mut self) -> f32 {
+        let (x, y) = self.val.clone().expect("validation batch");
+        let pred = self.weights().forecast(x, &self.damping);
+        scalar((pred - y).square().mean().detach())
+    }
+
+    fn weights(&self) -> Seq2Seq {
+        self.model.clone().expect("model between steps")
     }
 }
 
@@ -302,64 +411,30 @@ fn fit_burn(
     shape: ModelShape,
     s: &TrainSettings,
     mut rng: rand::rngs::SmallRng,
-    mut order: Vec<usize>,
+    order: Vec<usize>,
     val_starts: &[usize],
 ) -> Fit {
-    let c = data.c;
     let device = device().autodiff();
-    let damp_t = Tensor::<2>::from_data(
-        TensorData::new(data.damping.clone(), [s.horizon, c]),
+    let damping = Tensor::<2>::from_data(
+        TensorData::new(data.damping.clone(), [s.horizon, data.c]),
         &device,
     );
-    let mut model = Seq2Seq::new(shape, &mut rng, &device);
-    let mut optim = optimizer(s.l2);
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    let mut tensors = |starts: &[usize]| {
-        data.fill(starts, &mut x, &mut y);
-        let b = starts.len();
-        (
-            Tensor::<3>::from_data(TensorData::new(x.clone(), [b, s.window, c]), &device),
-            Tensor::<3>::from_data(TensorData::new(y.clone(), [b, s.horizon, c]), &device),
-        )
+    let model = Seq2Seq::new(shape, &mut rng, &device);
+    let mut st = Burn {
+        data,
+        device,
+        model: Some(model),
+        optim: optimizer(s.l2),
+        learning_rate: s.learning_rate,
+        damping,
+        val: None,
     };
-    let val_batch = (!val_starts.is_empty()).then(|| tensors(val_starts));
-    let val_loss = |m: &Seq2Seq| -> f32 {
-        // Scored as the forecast is made: autoregressively, without teacher forcing.
-        let (x, y) = val_batch.clone().expect("validation batch");
-        let pred = m.forecast(x, &damp_t);
-        scalar((pred - y).square().mean().detach())
-    };
-    let initial = val_batch.is_some().then(|| val_loss(&model));
-    let mut best = Best::new(initial.map(|v| (v, &model)));
-    let mut losses = Vec::with_capacity(s.epochs);
-    for epoch in 1..=s.epochs {
-        order.shuffle(&mut rng);
-        let mut total = 0.0f64;
-        for chunk in order.chunks(s.batch) {
-            let (x, y) = tensors(chunk);
-            let loss;
-            (model, loss) = step(model, &mut optim, s.learning_rate, x, y, &damp_t);
-            total += loss as f64 * chunk.len() as f64;
-        }
-        losses.push((total / order.len() as f64) as f32);
-        if best.best.is_some() {
-            let v = val_loss(&model);
-            if best.record(epoch, v, &model, s) {
-                break;
-            }
-        }
+    if !val_starts.is_empty() {
+        st.val = Some(st.tensors(val_starts));
     }
-    let (best_epoch, model) = match best.best {
-        Some((_, e, m)) => (e, m),
-        None => (losses.len(), model),
-    };
-    Fit {
-        model: model.valid(),
-        losses,
-        val_losses: best.val_losses,
-        best_epoch,
-        damping: data.damping.clone(),
-    }
+    let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
+    let last = st.weights();
+    run.into_fit(last, data.damping.clone(), |m| m.valid())
 }
 
 /// Mean squared difference, accumulated in f64.

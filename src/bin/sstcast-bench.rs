@@ -114,6 +114,20 @@ fn main() -> anyhow::Result<()> {
                 "reference": time_steps(reference, steps, warmup, engine),
                 "default": time_steps(default, steps, warmup, engine),
             });
+            if !only_engine {
+                // The other cell at the default sizes, for the choice of cell.
+                let other = StepShape {
+                    model: ModelShape {
+                        cell: match m.cell {
+                            CellKind::Gru => CellKind::Lstm,
+                            CellKind::Lstm => CellKind::Gru,
+                        },
+                        ..default.model
+                    },
+                    ..default
+                };
+                out["default_other_cell"] = time_steps(other, steps / 2, warmup, engine);
+            }
             if !only_engine && engine != Engine::Burn {
                 out["reference_burn"] = time_steps(reference, steps / 2, warmup, Engine::Burn);
                 out["default_burn"] = time_steps(default, steps / 2, warmup, Engine::Burn);

@@ -1,7 +1,7 @@
 //! The `sstcast` binary: parse flags, set up logging, run, map errors to exit codes.
 //! All the work is in the library.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -49,9 +49,12 @@ fn main() -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SSTCAST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A closed stderr (a log pipe whose reader went away) must not end the run: by default
+    // tracing-subscriber reports a failed write with `eprintln!`, which panics (exit 101).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .with_target(false);
     match format {
         LogFormat::Human => builder.with_ansi(std::io::stderr().is_terminal()).init(),
@@ -92,7 +95,9 @@ fn forecast(
                 tracing::info!("wrote {}", f.display());
             }
             if let Some(skill) = &summary.skill {
-                println!(
+                // A reader that went away (`| head`) is not an error of the run.
+                let _ = writeln!(
+                    std::io::stdout(),
                     "Skill of the {} forecast:\n\n{}",
                     rc.year,
                     skill.to_markdown()

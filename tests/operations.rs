@@ -347,3 +347,25 @@ fn device_choice_is_checked() {
         assert!(stderr(&o).contains("--features tch"), "{}", stderr(&o));
     }
 }
+
+/// Logs piped into a reader that goes away (`sstcast ... 2>&1 | head`, a log collector that
+/// died) do not end the run: it completes, writes its outputs and exits 0.
+#[test]
+fn a_closed_log_pipe_does_not_end_the_run() {
+    let Some(s) = Setup::new() else { return };
+    let mut c = s.command("forecast", "closed", &["--log-format", "json"]);
+    c.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("spawn sstcast");
+    // Read one log line, then close the pipe while the run goes on.
+    let mut stderr = child.stderr.take().unwrap();
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(&mut stderr, &mut first).unwrap();
+    drop(stderr);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let names = listing(&s.out("closed"));
+    for f in FINAL {
+        assert!(names.iter().any(|n| n == f), "{f} missing from {names:?}");
+    }
+}

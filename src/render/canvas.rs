@@ -427,7 +427,10 @@ pub(crate) fn encode_png(cv: &Canvas) -> Result<Vec<u8>, String> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     use image::ImageEncoder;
     let mut out = Vec::with_capacity(cv.px.len() / 8);
-    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+    // Paeth on every row, not adaptive filter selection: on the forecast heatmap (large flat
+    // areas, smooth gradients) it measured both faster (4.6 vs 5.3 ms per figure) and smaller
+    // (228 vs 245 KB); the pixels are the same (PNG is lossless).
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Paeth)
         .write_image(
             &cv.px,
             cv.w as u32,

@@ -19,7 +19,7 @@
 //!
 //! - [`Engine::Fused`], the default on the CPU: the hand-written forward and backward pass of
 //!   [`crate::model::fused`] with its Adam, on flat buffers. Measured (`make bench`): about
-//!   5x faster per step than burn's autodiff on `flex` for these shapes, no allocation per
+//!   3-11x faster per step than burn's autodiff on `flex` for these shapes, no allocation per
 //!   step, and no process-global autodiff lock, so regions fitted in parallel scale.
 //! - [`Engine::Burn`]: the burn module with burn autodiff and burn's Adam, on any burn
 //!   device. It is the engine of the `tch` build (libtorch, GPUs), and the oracle the fused

@@ -589,6 +589,8 @@ pub struct Workspace {
     prev: Vec<f32>,
     gx: Vec<f32>,
     gates: Vec<f32>,
+    /// The encoder's initial state, `[B][H]` zeros.
+    zeros: Vec<f32>,
 }
 
 /// `[B][T][C]` -> `[T][B][C]`.
@@ -610,7 +612,8 @@ impl Weights {
     /// Runs the encoder over `ws.xs` (`t` steps, batch `b`), filling `ws.enc`.
     fn encode(&self, t: usize, b: usize, ws: &mut Workspace) {
         let s = self.layout.shape;
-        let zeros = vec![0.0f32; b * s.hidden];
+        resize(&mut ws.zeros, b * s.hidden);
+        let zeros = &ws.zeros;
         ws.enc.resize_with(s.layers, LayerCache::default);
         for (l, at) in self.layout.enc.iter().enumerate() {
             let (below, here) = ws.enc.split_at_mut(l);
@@ -620,7 +623,7 @@ impl Weights {
                 &below[l - 1].hs[b * s.hidden..]
             };
             self.layer(at)
-                .forward(t, b, input, &zeros, &zeros, &mut here[0]);
+                .forward(t, b, input, zeros, zeros, &mut here[0]);
         }
     }
 

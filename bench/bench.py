@@ -44,11 +44,12 @@ def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
-def run_json(cmd, what):
-    """Runs `cmd`, parses its stdout as JSON; (value, None) or (None, reason)."""
+def run_json(cmd, what, env=None):
+    """Runs `cmd` (with `env`, else this environment), parses its stdout as JSON;
+    (value, None) or (None, reason)."""
     log(f"{what}: {' '.join(cmd)}")
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     except OSError as e:
         return None, f"{what}: cannot run {cmd[0]}: {e}"
     if p.returncode != 0:
@@ -171,15 +172,15 @@ def main():
     # 1b. The same steps on libtorch (burn-tch, the GPU-node build), when it was built.
     tch_bin = os.path.join(a.tch_bin_dir, "sstcast-bench")
     if os.path.exists(tch_bin) and a.libtorch and os.path.isdir(os.path.join(a.libtorch, "lib")):
-        env_lib = os.path.join(a.libtorch, "lib")
-        old = os.environ.get("LD_LIBRARY_PATH", "")
-        os.environ["LD_LIBRARY_PATH"] = env_lib + (":" + old if old else "")
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        env = dict(os.environ)
+        lib = os.path.join(a.libtorch, "lib")
+        env["LD_LIBRARY_PATH"] = lib + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+        env.setdefault("OMP_NUM_THREADS", "1")
         tch_steps, err = run_json(
             [tch_bin, "steps", "--config", a.config, "--steps", str(max(a.steps // 4, 20)), "--warmup", "5", "--only-engine"],
             "sstcast steps on libtorch (tch)",
+            env=env,
         )
-        os.environ["LD_LIBRARY_PATH"] = old
         if err:
             notes.append(err)
         else:

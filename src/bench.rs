@@ -8,7 +8,7 @@
 //! gradient-norm clipping at 1, on the same device (`train::device()`, autodiff).
 //!
 //! The step itself is the one `fit` takes with the chosen [`Engine`]: for
-//! [`Engine::Fused`] (the CPU default) [`Weights::loss_and_grad`] and [`Adam::step`], for
+//! [`Engine::Fused`] (the CPU default) [`Trainer::step`], for
 //! [`Engine::Burn`] [`crate::train::step`] with [`crate::train::optimizer`]. The bench times
 //! both, so the gain of the fused engine stays measured.
 
@@ -16,7 +16,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 
-use crate::model::fused::{Adam, Weights, Workspace};
+use crate::model::fused::{Trainer, Weights};
 use crate::model::{ModelShape, Seq2Seq};
 use crate::train::{device, optimizer, step, Engine};
 
@@ -44,10 +44,7 @@ pub struct TrainStep {
 
 enum Inner {
     Fused {
-        weights: Weights,
-        adam: Adam,
-        grad: Vec<f32>,
-        workspace: Workspace,
+        trainer: Trainer,
         x: Vec<f32>,
         y: Vec<f32>,
         damping: Vec<f32>,
@@ -95,19 +92,12 @@ impl TrainStep {
             .map(|k| 0.9f32.powi((k / c) as i32 + 1))
             .collect();
         let inner = match engine {
-            Engine::Fused => {
-                let weights = Weights::from_model(&model);
-                let n = weights.data.len();
-                Inner::Fused {
-                    weights,
-                    adam: Adam::new(n, s.learning_rate, s.l2),
-                    grad: vec![0.0; n],
-                    workspace: Workspace::default(),
-                    x: xs,
-                    y: ys,
-                    damping,
-                }
-            }
+            Engine::Fused => Inner::Fused {
+                trainer: Trainer::new(Weights::from_model(&model), s.learning_rate, s.l2),
+                x: xs,
+                y: ys,
+                damping,
+            },
             Engine::Burn => Inner::Burn {
                 model: Some(model),
                 optim: optimizer(s.l2),
@@ -124,18 +114,11 @@ impl TrainStep {
     pub fn step(&mut self) -> f32 {
         match &mut self.inner {
             Inner::Fused {
-                weights,
-                adam,
-                grad,
-                workspace,
+                trainer,
                 x,
                 y,
                 damping,
-            } => {
-                let loss = weights.loss_and_grad(x, y, damping, grad, workspace);
-                adam.step(weights, grad);
-                loss
-            }
+            } => trainer.step(x, y, damping),
             Inner::Burn {
                 model,
                 optim,

@@ -41,7 +41,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use crate::dataset::{damping, slice_steps, window_starts};
-use crate::model::fused::{Adam, Weights, Workspace};
+use crate::model::fused::{Trainer, Weights, Workspace};
 use crate::model::{ModelShape, Seq2Seq};
 
 /// How a fit computes its training steps (see the module docs).
@@ -283,13 +283,10 @@ impl<W> Epochs<W> {
     }
 }
 
-/// The fused engine's state (see [`crate::model::fused`]).
+/// The fused engine's state (see [`crate::model::fused`]): its trainer and batch buffers.
 struct Fused<'a> {
     data: &'a Windows<'a>,
-    w: Weights,
-    adam: Adam,
-    grad: Vec<f32>,
-    ws: Workspace,
+    t: Trainer,
     x: Vec<f32>,
     y: Vec<f32>,
     vx: Vec<f32>,
@@ -301,26 +298,22 @@ impl Stepper for Fused<'_> {
 
     fn step(&mut self, starts: &[usize]) -> f32 {
         self.data.fill(starts, &mut self.x, &mut self.y);
-        let loss = self.w.loss_and_grad(
-            &self.x,
-            &self.y,
-            &self.data.damping,
-            &mut self.grad,
-            &mut self.ws,
-        );
-        self.adam.step(&mut self.w, &mut self.grad);
-        loss
+        self.t.step(&self.x, &self.y, &self.data.damping)
     }
 
     fn val_loss(&mut self) -> f32 {
-        let pred = self
-            .w
-            .forecast(&self.vx, self.data.window, &self.data.damping, &mut self.ws);
+        let t = &mut self.t;
+        let pred = t.weights.forecast(
+            &self.vx,
+            self.data.window,
+            &self.data.damping,
+            &mut t.workspace,
+        );
         mse(&pred, &self.vy)
     }
 
     fn weights(&self) -> Weights {
-        self.w.clone()
+        self.t.weights.clone()
     }
 }
 
@@ -336,22 +329,18 @@ fn fit_fused(
     // The initial weights come from the burn module's initialiser (same RNG draws as the
     // burn engine), then live in flat buffers.
     let w = Weights::from_model(&Seq2Seq::new(shape, &mut rng, &device));
-    let n = w.data.len();
     let (mut vx, mut vy) = (Vec::new(), Vec::new());
     data.fill(val_starts, &mut vx, &mut vy);
     let mut st = Fused {
         data,
-        w,
-        adam: Adam::new(n, s.learning_rate, s.l2),
-        grad: vec![0.0; n],
-        ws: Workspace::default(),
+        t: Trainer::new(w, s.learning_rate, s.l2),
         x: Vec::new(),
         y: Vec::new(),
         vx,
         vy,
     };
     let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
-    run.into_fit(st.w, data.damping.clone(), |w| w.to_model(&device))
+    run.into_fit(st.t.weights, data.damping.clone(), |w| w.to_model(&device))
 }
 
 /// The burn engine's state: the module on an autodiff device and burn's optimizer.
@@ -397,7 +386,8 @@ impl Stepper for Burn<'_> {
 
     fn val_loss(&mut self) -> f32 {
         let (x, y) = self.val.clone().expect("validation batch");
-        let pred = self.weights().forecast(x, &self.damping);
+        let model = self.model.as_ref().expect("model between steps");
+        let pred = model.forecast(x, &self.damping);
         scalar((pred - y).square().mean().detach())
     }
 
@@ -433,7 +423,7 @@ fn fit_burn(
         st.val = Some(st.tensors(val_starts));
     }
     let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
-    let last = st.weights();
+    let last = st.model.take().expect("model after the epochs");
     run.into_fit(last, data.damping.clone(), |m| m.valid())
 }
 

@@ -897,6 +897,41 @@ impl Adam {
     }
 }
 
+/// One fused training step's state: the weights, Adam's moments and the reusable buffers.
+/// [`Trainer::step`] is the step `train::fit` takes on the CPU and `make bench` times.
+#[derive(Debug)]
+pub struct Trainer {
+    /// The current weights.
+    pub weights: Weights,
+    /// Buffers for the forward and backward passes (also usable for forecasts).
+    pub workspace: Workspace,
+    adam: Adam,
+    grad: Vec<f32>,
+}
+
+impl Trainer {
+    /// Starts from `weights` with a fresh Adam.
+    pub fn new(weights: Weights, learning_rate: f64, l2: f64) -> Self {
+        let n = weights.data.len();
+        Self {
+            weights,
+            workspace: Workspace::default(),
+            adam: Adam::new(n, learning_rate, l2),
+            grad: vec![0.0; n],
+        }
+    }
+
+    /// One teacher-forced step on `x` `[B][T][C]`, `y` `[B][H][C]` with `damping` `[H][C]`:
+    /// loss and gradient, then the Adam update. Returns the loss before the update.
+    pub fn step(&mut self, x: &[f32], y: &[f32], damping: &[f32]) -> f32 {
+        let loss = self
+            .weights
+            .loss_and_grad(x, y, damping, &mut self.grad, &mut self.workspace);
+        self.adam.step(&mut self.weights, &mut self.grad);
+        loss
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The fast path against the generic burn path (the oracle): same loss, same gradient of

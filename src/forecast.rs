@@ -24,7 +24,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::checkpoint::{CheckpointError, RegionStore};
-use crate::dataset::Normaliser;
+use crate::dataset::{trend_slope, Normaliser, Trend};
 use crate::device::DeviceChoice;
 use crate::grid::{Cube, LatLon};
 use crate::model::ModelShape;
@@ -48,6 +48,8 @@ pub struct FitPlan {
     pub threads: usize,
     /// Device the fits run on.
     pub device: DeviceChoice,
+    /// Whether the climatology the models work about carries the global trend.
+    pub trend: Trend,
 }
 
 /// How the region loop saves, reuses and selects regions (a run with outputs on disk).
@@ -215,6 +217,41 @@ pub fn ocean_mask(cube: &Cube, steps: usize) -> Vec<bool> {
     mask
 }
 
+/// The trend of the ocean over the first `steps` steps, in degrees per step: the slope
+/// ([`trend_slope`]) of the area-weighted (cos latitude) mean anomaly of the cells valid at
+/// every one of those steps, each cell's anomaly taken about its own seasonal mean.
+/// Computed from the whole grid, not per region, so every region (and every Slurm shard)
+/// uses the same number; it reads nothing from `steps` on.
+pub fn global_trend(cube: &Cube, steps: usize) -> f64 {
+    let mask = ocean_mask(cube, steps);
+    let weights = cube.grid.area_weights();
+    let cells: Vec<usize> = (0..mask.len()).filter(|&k| mask[k]).collect();
+    let total: f64 = cells.iter().map(|&k| weights[k]).sum();
+    if cells.is_empty() || total <= 0.0 {
+        return 0.0;
+    }
+    let mut raw = Vec::with_capacity(steps * cells.len());
+    for t in 0..steps {
+        let map = cube.step(t);
+        raw.extend(cells.iter().map(|&k| map[k]));
+    }
+    let norm = Normaliser::fit(&raw, cells.len(), cube.start, cube.freq);
+    let mean: Vec<f64> = (0..steps)
+        .map(|t| {
+            let p = Period(cube.start.0 + t as i64);
+            let row = &raw[t * cells.len()..(t + 1) * cells.len()];
+            let s: f64 = row
+                .iter()
+                .zip(&cells)
+                .enumerate()
+                .map(|(c, (&v, &k))| weights[k] * (v - norm.climatology(p, c)) as f64)
+                .sum();
+            s / total
+        })
+        .collect();
+    trend_slope(&mean, cube.start, cube.freq)
+}
+
 /// Fits every region on the steps before `origin` and forecasts `horizon` steps from it.
 pub fn run(
     cube: &Cube,
@@ -259,6 +296,23 @@ pub fn fit_regions(
 ) -> Result<Fitted, ForecastError> {
     let steps = check_plan(cube, origin, plan)?;
     crate::device::select(plan.device);
+    let slope = match plan.trend {
+        Trend::None => 0.0,
+        Trend::Global => {
+            let slope = global_trend(cube, steps);
+            let per_decade = slope
+                * if cube.freq == Frequency::Monthly {
+                    120.0
+                } else {
+                    10.0
+                };
+            tracing::info!(
+                "global-mean SST trend of the training period: {per_decade:+.3} degC per decade \
+                 (the models' climatology follows it)"
+            );
+            slope
+        }
+    };
     let horizon = plan.settings.horizon;
     let mine: Vec<&Region> = regions
         .iter()
@@ -309,7 +363,7 @@ pub fn fit_regions(
         if crate::ops::signal::stop_requested() {
             return Ok(None);
         }
-        let f = fit_region(cube, steps, origin, mine[i], plan)?;
+        let f = fit_region(cube, steps, origin, mine[i], plan, slope)?;
         if let Some(x) = resume {
             // A shard's saved results are its only output: failing to save is an
             // error. A whole run can still write its outputs (a full disk then
@@ -378,6 +432,7 @@ fn fit_region(
     origin: Period,
     region: &Region,
     plan: &FitPlan,
+    slope: f64,
 ) -> Result<RegionForecast, ForecastError> {
     let ch = region.cells.len();
     // The training series, cut at the origin: nothing later is ever read.
@@ -386,7 +441,7 @@ fn fit_region(
         let map = cube.step(t);
         raw.extend(region.cells.iter().map(|&k| map[k]));
     }
-    let norm = Normaliser::fit(&raw, ch, cube.start, cube.freq);
+    let norm = Normaliser::fit_with_trend(&raw, ch, cube.start, cube.freq, slope);
     let series = norm.encode_series(&raw, cube.start);
     let shape = ModelShape {
         channels: ch,
@@ -509,6 +564,7 @@ mod tests {
             seed: 11,
             threads,
             device: DeviceChoice::Cpu,
+            trend: Trend::None,
         }
     }
 
@@ -523,12 +579,16 @@ mod tests {
         })
     }
 
-    fn forecast(c: &Cube, threads: usize) -> Forecast {
+    fn forecast_with(c: &Cube, plan: &FitPlan) -> Forecast {
         let origin = Period::month(2018, 1);
         let steps = training_steps(c, origin).unwrap();
         let mask = ocean_mask(c, steps);
         let regions = region::build(&c.grid, &mask, Some([2, 2]), &[]).unwrap();
-        run(c, origin, &regions, &plan(threads), &|_| {}).unwrap()
+        run(c, origin, &regions, plan, &|_| {}).unwrap()
+    }
+
+    fn forecast(c: &Cube, threads: usize) -> Forecast {
+        forecast_with(c, &plan(threads))
     }
 
     #[test]
@@ -540,15 +600,36 @@ mod tests {
         for (k, v) in poisoned.values[origin_idx * n..].iter_mut().enumerate() {
             *v = if k % 3 == 0 { f32::NAN } else { 1.0e6 };
         }
-        let a = forecast(&clean, 1);
-        let b = forecast(&poisoned, 1);
-        assert_eq!(a.values.len(), 12 * n);
-        for (x, y) in a.values.iter().zip(&b.values) {
-            assert!(x.to_bits() == y.to_bits(), "{x} vs {y}");
+        for trend in [Trend::None, Trend::Global] {
+            let plan = FitPlan { trend, ..plan(1) };
+            let a = forecast_with(&clean, &plan);
+            let b = forecast_with(&poisoned, &plan);
+            assert_eq!(a.values.len(), 12 * n);
+            for (x, y) in a.values.iter().zip(&b.values) {
+                assert!(x.to_bits() == y.to_bits(), "{trend:?}: {x} vs {y}");
+            }
+            // And the forecast is a real, plausible field: land NaN, ocean finite, near 15.
+            assert!(a.lead(0)[5].is_nan());
+            assert!(a.lead(0)[0].is_finite() && (a.lead(0)[0] - 15.0).abs() < 10.0);
         }
-        // And the forecast is a real, plausible field: land NaN, ocean finite and near 15.
-        assert!(a.lead(0)[5].is_nan());
-        assert!(a.lead(0)[0].is_finite() && (a.lead(0)[0] - 15.0).abs() < 10.0);
+    }
+
+    /// The global trend is the slope of the area-weighted mean anomaly: 0.01 per month in
+    /// the test data (every ocean cell warms alike), land and the future left out.
+    #[test]
+    fn global_trend_is_the_ocean_mean_slope() {
+        let c = data();
+        let steps = training_steps(&c, Period::month(2018, 1)).unwrap();
+        assert!((global_trend(&c, steps) - 0.01).abs() < 1e-5);
+        // Cells warming at different rates: the slope is their area-weighted mean. Rows 0
+        // and 1 (the first eight cells) warm by 0.02, rows 2 and 3 by 0.
+        let mixed = cube(4, 4, Period::month(2015, 1), 48, |t, k| {
+            let rate = if k < 8 { 0.02 } else { 0.0 };
+            10.0 + ((t % 12) as f32) + rate * t as f32
+        });
+        let w = mixed.grid.area_weights();
+        let expect = 0.02 * w[..8].iter().sum::<f64>() / w.iter().sum::<f64>();
+        assert!((global_trend(&mixed, 36) - expect).abs() < 1e-5);
     }
 
     #[test]

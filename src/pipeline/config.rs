@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::dataset::Trend;
 use crate::model::CellKind;
 use crate::region::BoxSpec;
 use crate::time::Frequency;
@@ -129,6 +130,10 @@ pub struct ModelConfig {
     /// Models per region with seeds `seed, seed+1, ...`; the forecast is their mean.
     #[serde(default = "default_ensemble")]
     pub ensemble: usize,
+    /// `global`: the climatology the models work about follows the global-mean trend of the
+    /// training period; `none` (default): a fixed climatology ([`crate::dataset`]).
+    #[serde(default)]
+    pub trend: Trend,
 }
 
 fn default_patience() -> usize {

@@ -347,6 +347,7 @@ fn fit_plan(rc: &RunConfig) -> FitPlan {
         seed: m.seed,
         threads: rc.threads,
         device: rc.device,
+        trend: m.trend,
     }
 }
 

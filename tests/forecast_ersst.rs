@@ -205,6 +205,7 @@ fn annual_mode_forecasts_years() {
     let yaml = small_pipeline(&format!("{}/sst.mon.*.nc", data.display()), &out)
         .replace("temporal: monthly", "temporal: annual")
         .replace("window: 24, horizon: 12", "window: 4, horizon: 2")
+        .replace("seed: 3}", "seed: 3, trend: global}")
         .replace("name: small", "name: annual");
     let cfg = pipeline(tmp.path(), "annual", &yaml);
     let o = sstcast(
@@ -229,5 +230,11 @@ fn annual_mode_forecasts_years() {
     assert!(
         stdout.contains("| 1 | 2018 |") && stdout.contains("| 2 | 2019 |"),
         "{stdout}"
+    );
+    // `trend: global` works on annual steps too, and says what it fitted.
+    assert!(
+        stderr(&o).contains("global-mean SST trend of the training period"),
+        "{}",
+        stderr(&o)
     );
 }

@@ -363,4 +363,17 @@ outputs:
         let c = PipelineConfig::parse(&text, Path::new("x.yaml")).unwrap();
         assert!(c.validate(Path::new("x.yaml")).is_err());
     }
+
+    #[test]
+    fn trend_is_none_unless_asked_for_and_only_known_values_parse() {
+        let c = PipelineConfig::parse(EXAMPLE, Path::new("x.yaml")).unwrap();
+        assert_eq!(c.model.trend, Trend::None);
+        let text = EXAMPLE.replace("  seed: 1\n", "  seed: 1\n  trend: global\n");
+        let c = PipelineConfig::parse(&text, Path::new("x.yaml")).unwrap();
+        assert_eq!(c.model.trend, Trend::Global);
+        let text = EXAMPLE.replace("  seed: 1\n", "  seed: 1\n  trend: linear\n");
+        let e = PipelineConfig::parse(&text, Path::new("x.yaml")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("trend") && msg.contains("linear"), "{msg}");
+    }
 }

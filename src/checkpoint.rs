@@ -88,6 +88,8 @@ pub struct KeyParts<'a> {
     pub regions: &'a crate::pipeline::config::RegionsConfig,
     /// `input.variable`.
     pub variable: &'a Option<String>,
+    /// `input.first_year`.
+    pub first_year: &'a Option<i64>,
     /// Input files: (absolute path, size in bytes, mtime in ns since the epoch).
     pub inputs: Vec<(String, u64, u128)>,
 }

@@ -121,6 +121,20 @@ impl Cube {
         (0..self.len() as i64).contains(&i).then_some(i as usize)
     }
 
+    /// The steps from `p` on: all of them when `p` is not after the start; none, starting at
+    /// `p`, when it is at or after the end.
+    pub fn since(&self, p: Period) -> Cube {
+        let n = self.grid.ncells();
+        let skip = (p.0 - self.start.0).clamp(0, self.len() as i64) as usize;
+        Cube {
+            grid: self.grid.clone(),
+            freq: self.freq,
+            start: p.max(self.start),
+            values: self.values[skip * n..].to_vec(),
+            variable: self.variable.clone(),
+        }
+    }
+
     /// Annual means of the complete calendar years of a monthly cube.
     ///
     /// A cell's annual mean is defined only when all twelve months are valid: a year with a
@@ -192,6 +206,19 @@ pub(crate) mod tests {
             values,
             variable: "sst".into(),
         }
+    }
+
+    #[test]
+    fn since_drops_the_earlier_steps() {
+        let c = cube(1, 2, Period::month(2010, 1), 24, |t, cell| {
+            (t * 10 + cell) as f32
+        });
+        let s = c.since(Period::month(2011, 1));
+        assert_eq!((s.start, s.len()), (Period::month(2011, 1), 12));
+        assert_eq!(s.step(0), &[120.0, 121.0]);
+        assert_eq!(c.since(Period::month(2000, 1)).values, c.values);
+        let none = c.since(Period::month(2030, 1));
+        assert!(none.is_empty() && none.start == Period::month(2030, 1));
     }
 
     #[test]

@@ -238,3 +238,36 @@ fn annual_mode_forecasts_years() {
         stderr(&o)
     );
 }
+
+/// `input.first_year` drops the earlier steps before anything is fitted, and a first year
+/// after the forecast's start is a data error (65) that says where the input now starts.
+#[test]
+fn first_year_cuts_the_record() {
+    let Some(data) = ersst_monthly() else {
+        eprintln!("SKIPPED: ERSST grids not found (run `make grids`)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = |first: i64| {
+        let yaml = small_pipeline(&format!("{}/sst.mon.*.nc", data.display()), &out)
+            .replace("temporal:", &format!("  first_year: {first}\ntemporal:"));
+        let cfg = pipeline(tmp.path(), "cut", &yaml);
+        let args = [
+            "forecast",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--year",
+            "2018",
+        ];
+        sstcast(tmp.path(), &args)
+    };
+    let o = run(2014);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("steps 2014-01.."), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("trained on 2014-01..2017-12"), "{stdout}");
+    let o = run(2019);
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    assert!(stderr(&o).contains("starts at 2019-01"), "{}", stderr(&o));
+}

@@ -77,6 +77,11 @@ pub struct InputConfig {
     /// SST variable; discovered by standard_name when absent.
     #[serde(default)]
     pub variable: Option<String>,
+    /// First year of the record to use: earlier steps are ignored, as if the files began
+    /// in January of this year (a recent base period for the climatology and the trend when
+    /// the files hold a long record). Absent: everything before the forecast year.
+    #[serde(default)]
+    pub first_year: Option<i64>,
 }
 
 /// `regions:` section.
@@ -362,6 +367,15 @@ outputs:
         let text = EXAMPLE.replace("learning_rate: 0.01", "learning_rate: -1");
         let c = PipelineConfig::parse(&text, Path::new("x.yaml")).unwrap();
         assert!(c.validate(Path::new("x.yaml")).is_err());
+    }
+
+    #[test]
+    fn first_year_is_optional() {
+        let c = PipelineConfig::parse(EXAMPLE, Path::new("x.yaml")).unwrap();
+        assert_eq!(c.input.first_year, None);
+        let text = EXAMPLE.replace("temporal:", "  first_year: 1991\ntemporal:");
+        let c = PipelineConfig::parse(&text, Path::new("x.yaml")).unwrap();
+        assert_eq!(c.input.first_year, Some(1991));
     }
 
     #[test]

@@ -294,6 +294,7 @@ fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {
         model: &p.model,
         regions: &p.regions,
         variable: &p.input.variable,
+        first_year: &p.input.first_year,
         inputs: files
             .iter()
             .map(|f| crate::checkpoint::file_identity(f))
@@ -795,6 +796,9 @@ pub fn now_utc() -> String {
 /// training months (before `year`) filled.
 fn read_files(files: &[PathBuf], p: &PipelineConfig, year: i64) -> Result<Cube, PipelineError> {
     let mut monthly = nc::read_cube(files, p.input.variable.as_deref())?;
+    if let Some(first) = p.input.first_year {
+        monthly = monthly.since(Period::month(first, 1));
+    }
     crate::gaps::fill_short_gaps(&mut monthly, Period::year_start(year, Frequency::Monthly));
     Ok(match p.temporal {
         Frequency::Monthly => monthly,

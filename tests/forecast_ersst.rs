@@ -231,11 +231,21 @@ fn annual_mode_forecasts_years() {
         stdout.contains("| 1 | 2018 |") && stdout.contains("| 2 | 2019 |"),
         "{stdout}"
     );
-    // `trend: global` works on annual steps too, and says what it fitted.
+    // `trend: global` works on annual steps too, and says what it fitted, in the log and in
+    // the file's provenance.
     assert!(
         stderr(&o).contains("global-mean SST trend of the training period"),
         "{}",
         stderr(&o)
+    );
+    let source = match nc.attribute("source").and_then(|a| a.value().ok()) {
+        Some(netcdf::AttributeValue::Str(s)) => s,
+        other => panic!("source attribute: {other:?}"),
+    };
+    assert!(
+        source.contains("correcting damped persistence about a climatology following the training period's global-mean trend")
+            && source.contains("degC per decade"),
+        "{source}"
     );
 }
 

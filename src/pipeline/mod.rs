@@ -441,11 +441,11 @@ fn write_outputs(
     let stem = format!("sst_forecast_{}", rc.year);
     if p.outputs.formats.contains(&Format::Netcdf) {
         let path = stage.file(&format!("{stem}.nc"));
-        write_netcdf(&path, rc, fc, &pr.files, &pr.product)?;
+        write_netcdf(&path, rc, pr, fc)?;
     }
     if p.outputs.formats.contains(&Format::Geotiff) {
         let path = stage.file(&format!("{stem}.tif"));
-        write_geotiff(&path, rc, fc, &pr.product)?;
+        write_geotiff(&path, rc, pr, fc)?;
     }
     if p.outputs.formats.contains(&Format::Png) {
         let path = stage.file(&format!("{stem}.png"));
@@ -670,10 +670,27 @@ fn report(
     Ok(skill)
 }
 
-fn provenance(rc: &RunConfig) -> (String, String) {
+/// The `source` and `history` attributes of the outputs: what made them, and how.
+fn provenance(rc: &RunConfig, pr: &Prepared) -> (String, String) {
     let m = &rc.pipeline.model;
+    // The same deterministic number fit_regions computed and logged.
+    let climatology = match m.trend {
+        crate::dataset::Trend::None => "the training climatology".to_string(),
+        crate::dataset::Trend::Global => {
+            let per_step = forecast::global_trend(&pr.cube, pr.steps);
+            let per_decade = per_step
+                * match pr.cube.freq {
+                    Frequency::Monthly => 120.0,
+                    Frequency::Annual => 10.0,
+                };
+            format!(
+                "a climatology following the training period's global-mean trend \
+                 ({per_decade:+.3} degC per decade)"
+            )
+        }
+    };
     let source = format!(
-        "sstcast {} ({}): one seq2seq {}-layer {} encoder-decoder (hidden {}, window {}, horizon {}) per region, burn {}",
+        "sstcast {} ({}): one seq2seq {}-layer {} encoder-decoder (hidden {}, window {}, horizon {}) per region, mean of {} seed(s), correcting damped persistence about {climatology}; burn {}",
         env!("CARGO_PKG_VERSION"),
         rc.config_path.display(),
         m.layers,
@@ -684,6 +701,7 @@ fn provenance(rc: &RunConfig) -> (String, String) {
         m.hidden,
         m.window,
         m.horizon,
+        m.ensemble.max(1),
         "0.22.1",
     );
     let history = format!(
@@ -698,11 +716,11 @@ fn provenance(rc: &RunConfig) -> (String, String) {
 fn write_netcdf(
     path: &Path,
     rc: &RunConfig,
+    pr: &Prepared,
     fc: &Forecast,
-    files: &[PathBuf],
-    product: &str,
 ) -> Result<(), PipelineError> {
-    let (source, history) = provenance(rc);
+    let (files, product) = (&pr.files, &pr.product);
+    let (source, history) = provenance(rc, pr);
     let f = ForecastFile {
         grid: &fc.grid,
         freq: fc.freq,
@@ -734,9 +752,10 @@ fn write_netcdf(
 fn write_geotiff(
     path: &Path,
     rc: &RunConfig,
+    pr: &Prepared,
     fc: &Forecast,
-    product: &str,
 ) -> Result<(), PipelineError> {
+    let product = &pr.product;
     let bands: Vec<Vec<f32>> = (0..fc.horizon).map(|k| fc.lead(k).to_vec()).collect();
     let unit = match fc.freq {
         Frequency::Monthly => "month",
@@ -752,7 +771,7 @@ fn write_geotiff(
             )
         })
         .collect();
-    let (source, _) = provenance(rc);
+    let (source, _) = provenance(rc, pr);
     let meta = vec![
         ("units".to_string(), "degC".to_string()),
         (

@@ -41,11 +41,7 @@ fn main() {
         let mask = ocean_mask(&cube, steps);
         let cells: Vec<usize> = (0..mask.len()).filter(|&k| mask[k]).collect();
         let n = cells.len();
-        let mut raw = Vec::with_capacity(steps * n);
-        for t in 0..steps {
-            let map = cube.step(t);
-            raw.extend(cells.iter().map(|&k| map[k]));
-        }
+        let raw = cube.series(steps, &cells);
         let slope = global_trend(&cube, steps);
         // The untrained model: damped persistence of the last anomaly about the climatology.
         let norm = Normaliser::fit_with_trend(&raw, n, cube.start, cube.freq, slope);

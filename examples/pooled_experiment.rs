@@ -64,11 +64,7 @@ fn main() {
         .into_iter()
         .map(|r| {
             let ch = r.cells.len();
-            let mut raw = Vec::with_capacity(steps * ch);
-            for t in 0..steps {
-                let map = cube.step(t);
-                raw.extend(r.cells.iter().map(|&k| map[k]));
-            }
+            let raw = cube.series(steps, &r.cells);
             let norm = Normaliser::fit_with_trend(&raw, ch, cube.start, cube.freq, slope);
             let enc = norm.encode_series(&raw, cube.start);
             let (i0, j0) = (

@@ -230,11 +230,7 @@ pub fn global_trend(cube: &Cube, steps: usize) -> f64 {
     if cells.is_empty() || total <= 0.0 {
         return 0.0;
     }
-    let mut raw = Vec::with_capacity(steps * cells.len());
-    for t in 0..steps {
-        let map = cube.step(t);
-        raw.extend(cells.iter().map(|&k| map[k]));
-    }
+    let raw = cube.series(steps, &cells);
     let norm = Normaliser::fit(&raw, cells.len(), cube.start, cube.freq);
     let mean: Vec<f64> = (0..steps)
         .map(|t| {
@@ -436,11 +432,7 @@ fn fit_region(
 ) -> Result<RegionForecast, ForecastError> {
     let ch = region.cells.len();
     // The training series, cut at the origin: nothing later is ever read.
-    let mut raw = Vec::with_capacity(steps * ch);
-    for t in 0..steps {
-        let map = cube.step(t);
-        raw.extend(region.cells.iter().map(|&k| map[k]));
-    }
+    let raw = cube.series(steps, &region.cells);
     let norm = Normaliser::fit_with_trend(&raw, ch, cube.start, cube.freq, slope);
     let series = norm.encode_series(&raw, cube.start);
     let shape = ModelShape {

@@ -121,6 +121,17 @@ impl Cube {
         (0..self.len() as i64).contains(&i).then_some(i as usize)
     }
 
+    /// The first `steps` steps of the given cells, `[t][cell]` in the order of `cells`: a
+    /// region's (or the ocean's) training series.
+    pub fn series(&self, steps: usize, cells: &[usize]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(steps * cells.len());
+        for t in 0..steps {
+            let map = self.step(t);
+            out.extend(cells.iter().map(|&k| map[k]));
+        }
+        out
+    }
+
     /// The steps from `p` on: all of them when `p` is not after the start; none, starting at
     /// `p`, when it is at or after the end.
     pub fn since(&self, p: Period) -> Cube {
@@ -219,6 +230,15 @@ pub(crate) mod tests {
         assert_eq!(c.since(Period::month(2000, 1)).values, c.values);
         let none = c.since(Period::month(2030, 1));
         assert!(none.is_empty() && none.start == Period::month(2030, 1));
+    }
+
+    #[test]
+    fn series_gathers_cells_in_the_given_order() {
+        let c = cube(1, 3, Period::month(2010, 1), 4, |t, cell| {
+            (t * 10 + cell) as f32
+        });
+        assert_eq!(c.series(2, &[2, 0]), vec![2.0, 0.0, 12.0, 10.0]);
+        assert!(c.series(0, &[1]).is_empty());
     }
 
     #[test]

@@ -24,7 +24,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::checkpoint::{CheckpointError, RegionStore};
-use crate::dataset::{trend_slope, Normaliser, Trend};
+use crate::dataset::{trend_slope, Normaliser};
 use crate::device::DeviceChoice;
 use crate::grid::{Cube, LatLon};
 use crate::model::ModelShape;
@@ -48,8 +48,9 @@ pub struct FitPlan {
     pub threads: usize,
     /// Device the fits run on.
     pub device: DeviceChoice,
-    /// Whether the climatology the models work about carries the global trend.
-    pub trend: Trend,
+    /// Slope, in degrees per step, of the trend line the models' climatology follows
+    /// ([`global_trend`] for `trend: global`; 0 = a fixed climatology).
+    pub trend_slope: f64,
 }
 
 /// How the region loop saves, reuses and selects regions (a run with outputs on disk).
@@ -292,23 +293,6 @@ pub fn fit_regions(
 ) -> Result<Fitted, ForecastError> {
     let steps = check_plan(cube, origin, plan)?;
     crate::device::select(plan.device);
-    let slope = match plan.trend {
-        Trend::None => 0.0,
-        Trend::Global => {
-            let slope = global_trend(cube, steps);
-            let per_decade = slope
-                * if cube.freq == Frequency::Monthly {
-                    120.0
-                } else {
-                    10.0
-                };
-            tracing::info!(
-                "global-mean SST trend of the training period: {per_decade:+.3} degC per decade \
-                 (the models' climatology follows it)"
-            );
-            slope
-        }
-    };
     let horizon = plan.settings.horizon;
     let mine: Vec<&Region> = regions
         .iter()
@@ -359,7 +343,7 @@ pub fn fit_regions(
         if crate::ops::signal::stop_requested() {
             return Ok(None);
         }
-        let f = fit_region(cube, steps, origin, mine[i], plan, slope)?;
+        let f = fit_region(cube, steps, origin, mine[i], plan)?;
         if let Some(x) = resume {
             // A shard's saved results are its only output: failing to save is an
             // error. A whole run can still write its outputs (a full disk then
@@ -428,12 +412,11 @@ fn fit_region(
     origin: Period,
     region: &Region,
     plan: &FitPlan,
-    slope: f64,
 ) -> Result<RegionForecast, ForecastError> {
     let ch = region.cells.len();
     // The training series, cut at the origin: nothing later is ever read.
     let raw = cube.series(steps, &region.cells);
-    let norm = Normaliser::fit_with_trend(&raw, ch, cube.start, cube.freq, slope);
+    let norm = Normaliser::fit_with_trend(&raw, ch, cube.start, cube.freq, plan.trend_slope);
     let series = norm.encode_series(&raw, cube.start);
     let shape = ModelShape {
         channels: ch,
@@ -556,7 +539,7 @@ mod tests {
             seed: 11,
             threads,
             device: DeviceChoice::Cpu,
-            trend: Trend::None,
+            trend_slope: 0.0,
         }
     }
 
@@ -592,13 +575,19 @@ mod tests {
         for (k, v) in poisoned.values[origin_idx * n..].iter_mut().enumerate() {
             *v = if k % 3 == 0 { f32::NAN } else { 1.0e6 };
         }
-        for trend in [Trend::None, Trend::Global] {
-            let plan = FitPlan { trend, ..plan(1) };
-            let a = forecast_with(&clean, &plan);
-            let b = forecast_with(&poisoned, &plan);
+        let steps = training_steps(&clean, Period::month(2018, 1)).unwrap();
+        for trend in [false, true] {
+            // Each cube's own global trend: the poisoned future must not reach it either.
+            let slope = |c: &Cube| if trend { global_trend(c, steps) } else { 0.0 };
+            let with = |c: &Cube| FitPlan {
+                trend_slope: slope(c),
+                ..plan(1)
+            };
+            let a = forecast_with(&clean, &with(&clean));
+            let b = forecast_with(&poisoned, &with(&poisoned));
             assert_eq!(a.values.len(), 12 * n);
             for (x, y) in a.values.iter().zip(&b.values) {
-                assert!(x.to_bits() == y.to_bits(), "{trend:?}: {x} vs {y}");
+                assert!(x.to_bits() == y.to_bits(), "trend {trend}: {x} vs {y}");
             }
             // And the forecast is a real, plausible field: land NaN, ocean finite, near 15.
             assert!(a.lead(0)[5].is_nan());

@@ -31,6 +31,7 @@ use std::time::Instant;
 pub use config::{ConfigError, Format, PipelineConfig};
 
 use crate::checkpoint::{CheckpointError, KeyParts, RegionStore};
+use crate::dataset::Trend;
 use crate::device::DeviceChoice;
 use crate::figures;
 use crate::forecast::{self, FitPlan, Forecast, ForecastError, RegionForecast, Resume};
@@ -224,6 +225,17 @@ struct Prepared {
     out_dir: PathBuf,
     /// Key of the saved region results ([`crate::checkpoint`]).
     key: String,
+    /// The models' climatology trend, degrees per step (0 without `trend: global`).
+    trend_slope: f64,
+}
+
+/// A slope per step as degrees per decade.
+fn per_decade(slope: f64, freq: Frequency) -> f64 {
+    slope
+        * match freq {
+            Frequency::Monthly => 120.0,
+            Frequency::Annual => 10.0,
+        }
 }
 
 /// The output directory of a run: `<outputs.dir>/<pipeline>/<year>/`.
@@ -285,6 +297,18 @@ fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {
     let steps = forecast::training_steps(&cube, origin)?;
     let mask = forecast::ocean_mask(&cube, steps);
     let regions = region::build(&cube.grid, &mask, p.regions.tiles, &p.regions.boxes)?;
+    let trend_slope = match p.model.trend {
+        Trend::None => 0.0,
+        Trend::Global => {
+            let slope = forecast::global_trend(&cube, steps);
+            tracing::info!(
+                "global-mean SST trend of the training period: {:+.3} degC per decade \
+                 (the models' climatology follows it)",
+                per_decade(slope, cube.freq)
+            );
+            slope
+        }
+    };
     let product = p.product.clone().unwrap_or_else(|| cube.variable.clone());
     let out_dir = out_dir(rc);
     let key = KeyParts {
@@ -310,6 +334,7 @@ fn prepare(rc: &RunConfig) -> Result<Prepared, PipelineError> {
         product,
         out_dir,
         key,
+        trend_slope,
     })
 }
 
@@ -324,7 +349,7 @@ pub fn run(
     run_locked(rc, pr, progress)
 }
 
-fn fit_plan(rc: &RunConfig) -> FitPlan {
+fn fit_plan(rc: &RunConfig, pr: &Prepared) -> FitPlan {
     let m = &rc.pipeline.model;
     FitPlan {
         shape: ModelShape {
@@ -348,7 +373,7 @@ fn fit_plan(rc: &RunConfig) -> FitPlan {
         seed: m.seed,
         threads: rc.threads,
         device: rc.device,
-        trend: m.trend,
+        trend_slope: pr.trend_slope,
     }
 }
 
@@ -368,7 +393,7 @@ fn run_locked(
         pr.origin.label(pr.cube.freq),
         rc.threads
     );
-    let plan = fit_plan(rc);
+    let plan = fit_plan(rc, &pr);
     // Before fitting: an unwritable directory or a protected output fails now, not in an hour.
     let stage = match rc.shard {
         None => Some(crate::io::Staging::prepare(&pr.out_dir, &output_names(rc))?),
@@ -478,7 +503,7 @@ pub fn merge(
     let t0 = Instant::now();
     let pr = prepare(rc)?;
     let _lock = lock(rc)?;
-    let plan = fit_plan(rc);
+    let plan = fit_plan(rc, &pr);
     forecast::check_plan(&pr.cube, pr.origin, &plan)?;
     let stage = crate::io::Staging::prepare(&pr.out_dir, &output_names(rc))?;
     let store = RegionStore::open(&pr.out_dir, &pr.key)?;
@@ -673,21 +698,13 @@ fn report(
 /// The `source` and `history` attributes of the outputs: what made them, and how.
 fn provenance(rc: &RunConfig, pr: &Prepared) -> (String, String) {
     let m = &rc.pipeline.model;
-    // The same deterministic number fit_regions computed and logged.
     let climatology = match m.trend {
-        crate::dataset::Trend::None => "the training climatology".to_string(),
-        crate::dataset::Trend::Global => {
-            let per_step = forecast::global_trend(&pr.cube, pr.steps);
-            let per_decade = per_step
-                * match pr.cube.freq {
-                    Frequency::Monthly => 120.0,
-                    Frequency::Annual => 10.0,
-                };
-            format!(
-                "a climatology following the training period's global-mean trend \
-                 ({per_decade:+.3} degC per decade)"
-            )
-        }
+        Trend::None => "the training climatology".to_string(),
+        Trend::Global => format!(
+            "a climatology following the training period's global-mean trend \
+             ({:+.3} degC per decade)",
+            per_decade(pr.trend_slope, pr.cube.freq)
+        ),
     };
     let source = format!(
         "sstcast {} ({}): one seq2seq {}-layer {} encoder-decoder (hidden {}, window {}, horizon {}) per region, mean of {} seed(s), correcting damped persistence about {climatology}; burn {}",

@@ -21,9 +21,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::device::DeviceChoice;
+use crate::error_class::ErrorClass;
+use crate::ops::shard::Shard;
 use crate::pipeline::config::Files;
 use crate::pipeline::{ConfigError, PipelineConfig, PipelineError, RunConfig};
-use crate::shard::Shard;
 
 /// Exit codes (sysexits.h), listed in `--help` and the README.
 pub mod exit {
@@ -155,12 +156,8 @@ impl ForecastArgs {
         command_line: String,
         purpose: Purpose,
     ) -> Result<RunConfig, ConfigError> {
-        let config_text =
-            std::fs::read_to_string(&self.config).map_err(|source| ConfigError::Read {
-                path: self.config.clone(),
-                source,
-            })?;
-        let mut pipeline = PipelineConfig::load(&self.config)?;
+        // Read once: the text written into the outputs is the text parsed here.
+        let (config_text, mut pipeline) = PipelineConfig::read(&self.config)?;
         if !self.inputs.is_empty() {
             pipeline.input.files = Files::Many(self.inputs);
         }
@@ -222,33 +219,51 @@ impl ForecastArgs {
     }
 }
 
-/// The exit code for an error, per the table in `--help`.
+/// The exit code of an error class, per the table in `--help`. The only place exit codes
+/// are decided: every error says its class ([`PipelineError::class`]).
+pub fn exit_code_of(class: ErrorClass) -> u8 {
+    match class {
+        ErrorClass::Config => exit::CONFIG,
+        ErrorClass::NoInput => exit::NOINPUT,
+        ErrorClass::Data => exit::DATAERR,
+        ErrorClass::CannotCreate => exit::CANTCREAT,
+        ErrorClass::Io => exit::IOERR,
+        ErrorClass::TempFail => exit::TEMPFAIL,
+        ErrorClass::Internal => exit::SOFTWARE,
+    }
+}
+
+/// The exit code for an error.
 pub fn exit_code(e: &PipelineError) -> u8 {
-    use crate::forecast::ForecastError;
-    use crate::io::netcdf::NetcdfError as N;
-    use crate::ops::lock::LockError;
-    match e {
-        PipelineError::Config(ConfigError::Read { .. }) => exit::NOINPUT,
-        PipelineError::Config(_) => exit::CONFIG,
-        PipelineError::NoInput { .. } => exit::NOINPUT,
-        PipelineError::Netcdf(N::Missing { .. }) => exit::NOINPUT,
-        PipelineError::Netcdf(N::Write { .. }) => exit::CANTCREAT,
-        PipelineError::Netcdf(N::Read { .. }) => exit::IOERR,
-        PipelineError::Netcdf(_) => exit::DATAERR,
-        PipelineError::Region(_) => exit::DATAERR,
-        PipelineError::Forecast(ForecastError::Save(e)) if e.is_storage_full() => exit::IOERR,
-        PipelineError::Forecast(ForecastError::Save(_)) => exit::CANTCREAT,
-        PipelineError::Forecast(_) => exit::DATAERR,
-        PipelineError::Lock(LockError::Create { .. }) => exit::CANTCREAT,
-        PipelineError::Lock(_) => exit::TEMPFAIL,
-        PipelineError::Interrupted { .. } => exit::TEMPFAIL,
-        PipelineError::MissingRegions { .. } => exit::NOINPUT,
-        PipelineError::Checkpoint(e) if e.is_storage_full() => exit::IOERR,
-        PipelineError::Checkpoint(_) => exit::CANTCREAT,
-        PipelineError::Outputs(e) if e.is_storage_full() => exit::IOERR,
-        PipelineError::Outputs(_) => exit::CANTCREAT,
-        PipelineError::GeoTiff(_) | PipelineError::Render(_) | PipelineError::Output { .. } => {
-            exit::CANTCREAT
+    exit_code_of(e.class())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every class has its own exit code, and the documented ones are the sysexits values.
+    #[test]
+    fn each_class_has_its_own_exit_code() {
+        let classes = [
+            ErrorClass::Config,
+            ErrorClass::NoInput,
+            ErrorClass::Data,
+            ErrorClass::CannotCreate,
+            ErrorClass::Io,
+            ErrorClass::TempFail,
+            ErrorClass::Internal,
+        ];
+        let mut codes: Vec<u8> = classes.iter().map(|&c| exit_code_of(c)).collect();
+        assert_eq!(codes, [78, 66, 65, 73, 74, 75, 70]);
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), classes.len());
+        for code in codes {
+            assert!(
+                EXIT_HELP.contains(&format!("  {code}  ")),
+                "{code} not in --help"
+            );
         }
     }
 }

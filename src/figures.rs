@@ -15,8 +15,10 @@
 
 use std::path::Path;
 
-use crate::forecast::{Forecast, RegionForecast};
+use crate::fit::FitRecord;
+use crate::forecast::Forecast;
 use crate::grid::Cube;
+use crate::region::Region;
 use crate::render::{
     self, Colormap, HeatmapStyle, LineChartStyle, RenderError, Series, LAND_GREY, TAB10,
 };
@@ -204,7 +206,7 @@ pub fn series(
     path: &Path,
     cube: &Cube,
     fc: &Forecast,
-    r: &RegionForecast,
+    r: &Region,
     l: &Labels,
 ) -> Result<(), RenderError> {
     let w = cube.grid.area_weights();
@@ -280,7 +282,7 @@ pub fn series(
 }
 
 /// The loss figure of one region (first ensemble member).
-pub fn loss(path: &Path, r: &RegionForecast) -> Result<(), RenderError> {
+pub fn loss(path: &Path, id: &str, r: &FitRecord) -> Result<(), RenderError> {
     let train = Series {
         label: "training".into(),
         x: (1..=r.losses.len()).map(|e| e as f64).collect(),
@@ -300,7 +302,7 @@ pub fn loss(path: &Path, r: &RegionForecast) -> Result<(), RenderError> {
     }
     let best = r.best_epochs.first().copied().unwrap_or(0);
     let style = LineChartStyle {
-        title: format!("{}: loss per epoch (kept epoch {best})", r.id),
+        title: format!("{id}: loss per epoch (kept epoch {best})"),
         x_label: "epoch".into(),
         y_label: "MSE of standardised anomalies".into(),
         log_y: true,

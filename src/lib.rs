@@ -1,44 +1,47 @@
 //! sstcast: batch sea-surface-temperature forecasting.
 //!
-//! The crate is organised by pipeline stage; data flow one way through them:
+//! The crate is organised by pipeline stage, and data flow one way through them; a module
+//! imports only modules below it. The layers, bottom to top (`tests/architecture.rs` holds
+//! the same table and fails the build on an import against it or an import cycle):
 //!
 //! ```text
-//! io::netcdf (read) -> grid::Cube -> region -> dataset -> train/model -> forecast
-//!     -> io::netcdf (write), io::geotiff, render -> verify
+//! main, sstcast-bench                      the binaries
+//! cli, bench                               flags -> validated run config, exit codes; bench harness
+//! pipeline                                 config, run key, outputs, provenance, sessions
+//! figures, ops                             which figures a run draws; lock, signals, checkpoints, shards
+//! verify                                   skill against climatology, persistence, damped persistence
+//! forecast                                 the assembled forecast on the grid
+//! fit                                      all regions in parallel, ensembles
+//! train                                    epoch loop, early stopping, optimisers, device
+//! region, dataset, model                   cells -> regions; gaps, masks, normalisation; the networks
+//! io, render                               files in and out; drawing to PNG bytes
+//! grid                                     the canonical in-memory SST cube
+//! time, hash, sys, error_class             calendars; stable hash; host/pid; error classes
 //! ```
 //!
-//! - [`time`]: CF calendars and time units, reduced to integer periods.
-//! - [`grid`]: the canonical in-memory SST cube (north-to-south, -180..180, degC).
-//! - [`io`]: CF NetCDF reader and writer, GeoTIFF writer, atomic file writes.
-//! - [`region`]: tiles and named boxes: the units that get one model each.
-//! - [`gaps`]: short gaps in the training record interpolated, long ones masked.
-//! - [`dataset`]: normalisation and training windows (training period only).
-//! - [`model`]: the burn seq2seq GRU/LSTM encoder-decoder.
-//! - [`train`]: fitting one region.
-//! - [`forecast`]: all regions in parallel, autoregressive decoding, assembly on the grid.
-//! - [`render`]: drawing maps and line charts; [`figures`]: which figures a run makes.
-//! - [`verify`]: skill against climatology and persistence.
-//! - [`pipeline`]: configuration and the end-to-end run; [`cli`]: flags and exit codes.
-//! - Operations: [`checkpoint`] (saved region results: resumable runs), [`shard`] (Slurm
-//!   job arrays), [`ops`] (output lock, stop signals), [`device`] (`--device`).
-//! - [`bench`]: one training step in isolation, for `make bench` (`sstcast-bench`).
+//! A run reads with [`io::netcdf`] into a [`grid::Cube`], repairs and cuts it
+//! ([`dataset::gaps`], [`dataset::prep`]), builds the [`region`]s, fits them ([`fit`], each
+//! with [`train`] on a [`model`]), assembles the [`forecast`], writes it ([`io`], [`render`]
+//! through [`figures`]) and verifies it ([`verify`]); [`pipeline`] sequences this, [`ops`]
+//! makes it resumable and shardable, [`cli`] turns flags into a run.
 
 pub mod bench;
-pub mod checkpoint;
 pub mod cli;
 pub mod dataset;
 pub mod device;
+pub mod error_class;
 pub mod figures;
+pub mod fit;
 pub mod forecast;
-pub mod gaps;
 pub mod grid;
+pub mod hash;
 pub mod io;
 pub mod model;
 pub mod ops;
 pub mod pipeline;
 pub mod region;
 pub mod render;
-pub mod shard;
+pub mod sys;
 pub mod time;
 pub mod train;
 pub mod verify;

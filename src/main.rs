@@ -64,7 +64,7 @@ fn init_logging(format: LogFormat) {
 
 type Runner = fn(
     &sstcast::pipeline::RunConfig,
-    &(dyn Fn(&sstcast::forecast::RegionForecast) + Sync),
+    sstcast::pipeline::Progress<'_>,
 ) -> Result<sstcast::pipeline::RunSummary, sstcast::pipeline::PipelineError>;
 
 fn forecast(
@@ -174,8 +174,9 @@ impl Progress {
         Self { bar }
     }
 
-    fn region_done(&self, r: &sstcast::forecast::RegionForecast) {
-        let loss = r.losses.last().copied().unwrap_or(f32::NAN);
+    fn region_done(&self, fit: &sstcast::fit::RegionFit) {
+        let r = &fit.forecast;
+        let loss = fit.record.losses.last().copied().unwrap_or(f32::NAN);
         match &self.bar {
             Some(b) => {
                 b.inc(1);

@@ -12,7 +12,7 @@
 //! A cell covered by several regions (a box over tiles) gets the mean of their forecasts.
 //!
 //! The ocean mask is decided by the caller from training data only (see
-//! [`crate::forecast`]); this module only groups the cells it is given.
+//! [`crate::dataset::prep`]); this module only groups the cells it is given.
 
 use crate::grid::LatLon;
 
@@ -55,6 +55,13 @@ pub enum RegionError {
         "the pipeline defines no region with ocean cells (set regions.tiles and/or regions.boxes)"
     )]
     Empty,
+}
+
+impl RegionError {
+    /// A property of the input's ocean (65).
+    pub fn class(&self) -> crate::error_class::ErrorClass {
+        crate::error_class::ErrorClass::Data
+    }
 }
 
 /// Builds the regions of a grid from `tiles` and `boxes`, keeping only cells where `ocean`.

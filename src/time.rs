@@ -370,6 +370,25 @@ impl Period {
     }
 }
 
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (the `history` attribute, the lock file).
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let ax = TimeAxis::parse("seconds since 1970-01-01", Calendar::ProlepticGregorian)
+        .expect("constant units");
+    let d = ax.date(secs as f64).expect("finite");
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        d,
+        s / 3600,
+        (s % 3600) / 60,
+        s % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,7 +283,7 @@ fn shards_then_merge_equal_a_serial_run() {
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
 
     let n = 4;
-    let owner = sstcast::shard::Shard::of_region("nino34", n);
+    let owner = sstcast::ops::shard::Shard::of_region("nino34", n);
     // Every shard but nino34's; one through the Slurm array variables (--array=1-4).
     for i in (0..n).filter(|&i| i != owner) {
         let o = if i == 0 {

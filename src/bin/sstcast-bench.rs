@@ -217,7 +217,7 @@ fn time_steps(s: StepShape, steps: usize, warmup: usize, engine: Engine) -> serd
 /// finite, else NaN), or a synthetic SST-like field on the 2-degree ERSST grid.
 fn field(cfg: &PipelineConfig) -> (Vec<f64>, Vec<f64>, Vec<f32>, String) {
     let read = || -> Option<_> {
-        let files = sstcast::pipeline::expand_inputs(&cfg.input.files.patterns()).ok()?;
+        let files = sstcast::io::inputs::expand(&cfg.input.files.patterns()).ok()?;
         let cube = sstcast::io::netcdf::read_cube(&files, cfg.input.variable.as_deref()).ok()?;
         let (n, nt) = (cube.grid.ncells(), cube.len());
         if nt == 0 {

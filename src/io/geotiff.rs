@@ -29,11 +29,12 @@
 //!   on every error path.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use gdal::raster::{Buffer, RasterCreationOptions};
 use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
 use gdal::{Dataset, DriverManager, Metadata};
+
+use super::atomic::TempFile;
 
 /// Errors from [`write_geotiff`].
 #[derive(Debug, thiserror::Error)]
@@ -56,11 +57,15 @@ pub enum GeoTiffError {
     },
 }
 
+impl GeoTiffError {
+    /// Every GeoTIFF failure is reported as an output that cannot be created (73).
+    pub fn class(&self) -> crate::error_class::ErrorClass {
+        crate::error_class::ErrorClass::CannotCreate
+    }
+}
+
 /// Relative tolerance for "evenly spaced" coordinates.
 const SPACING_RTOL: f64 = 1e-6;
-
-/// Distinguishes temporary files of concurrent writes within one process.
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Write a multi-band float32 GeoTIFF on a regular lat/lon grid.
 ///
@@ -79,7 +84,7 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// `[lon[0] - dx/2, dx, 0, lat_north + dy/2, 0, -dy]`, nodata = NaN on every
 /// band, DEFLATE + floating-point predictor, striped, band-interleaved.
 ///
-/// The write is atomic: the dataset is created as `.<name>.tmp-<pid>-<n>.tif`
+/// The write is atomic: the dataset is created as `.<name>.tmp-<pid>-<n>` ([`TempFile`])
 /// in the same directory, closed and verified, then renamed onto `path`. On
 /// any error the temporary file is removed and `path` is left untouched.
 pub fn write_geotiff(
@@ -148,19 +153,14 @@ pub fn write_geotiff(
         return Err(gdal_err(format!("invalid metadata key {k:?}")));
     }
 
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| gdal_err("path has no file name".to_string()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}-{}.tif",
-        file_name.to_string_lossy(),
-        std::process::id(),
-        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    if path.file_name().is_none() {
+        return Err(gdal_err("path has no file name".to_string()));
+    }
+    let tmp = TempFile::new(path);
 
     let geo_transform = [lon[0] - dx / 2.0, dx, 0.0, lat_north + dy / 2.0, 0.0, -dy];
     let result = write_tmp(
-        &tmp,
+        tmp.path(),
         nx,
         ny,
         flip,
@@ -170,18 +170,11 @@ pub fn write_geotiff(
         metadata,
     )
     .map_err(|e| gdal_err(e.to_string()))
-    .and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|e| {
-            gdal_err(format!(
-                "cannot rename {} onto it: {e}",
-                tmp.to_string_lossy()
-            ))
-        })
-    });
-    if result.is_err() {
-        remove_tmp(&tmp);
-    }
-    result
+    .inspect_err(|_| remove_aux(tmp.path()));
+    result?;
+    let shown = tmp.path().to_string_lossy().into_owned();
+    tmp.commit()
+        .map_err(|e| gdal_err(format!("cannot rename {shown} onto it: {e}")))
 }
 
 /// Create, fill, close and verify the dataset at `tmp`.
@@ -266,8 +259,9 @@ fn quiet_gdal() {
     });
 }
 
-fn remove_tmp(tmp: &Path) {
-    let _ = std::fs::remove_file(tmp);
+/// Removes the `.aux.xml` sidecar GDAL may have created beside a failed temporary file (the
+/// temporary itself is removed when its [`TempFile`] is dropped).
+fn remove_aux(tmp: &Path) {
     let mut aux = tmp.as_os_str().to_owned();
     aux.push(".aux.xml");
     let _ = std::fs::remove_file(aux);

@@ -89,6 +89,17 @@ pub enum LockError {
     },
 }
 
+impl LockError {
+    /// A lock held by another run is temporary (retry later); one that cannot be created is not.
+    pub fn class(&self) -> crate::error_class::ErrorClass {
+        use crate::error_class::ErrorClass;
+        match self {
+            Self::Held { .. } | Self::Unreadable { .. } => ErrorClass::TempFail,
+            Self::Create { .. } => ErrorClass::CannotCreate,
+        }
+    }
+}
+
 /// A held lock; removed on drop.
 #[derive(Debug)]
 pub struct OutputLock {
@@ -101,8 +112,8 @@ impl OutputLock {
         let path = dir.join(name);
         let me = Holder {
             pid: std::process::id(),
-            host: super::hostname(),
-            started: crate::pipeline::now_utc(),
+            host: crate::sys::hostname(),
+            started: crate::time::now_utc(),
         };
         // Two attempts: the second after removing a stale lock.
         for _ in 0..2 {
@@ -132,7 +143,7 @@ impl OutputLock {
                         return Err(LockError::Unreadable { path });
                     };
                     let other_host = holder.host != me.host;
-                    if other_host || super::pid_alive(holder.pid) {
+                    if other_host || crate::sys::pid_alive(holder.pid) {
                         return Err(LockError::Held {
                             path,
                             holder,
@@ -159,7 +170,7 @@ impl OutputLock {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         match Holder::parse(&text) {
             Some(holder) => Err(LockError::Held {
-                other_host: holder.host != super::hostname(),
+                other_host: holder.host != crate::sys::hostname(),
                 path,
                 holder,
             }),
@@ -195,13 +206,13 @@ mod tests {
             msg.contains(&format!("pid {}", std::process::id())),
             "{msg}"
         );
-        assert!(msg.contains(&crate::ops::hostname()), "{msg}");
+        assert!(msg.contains(&crate::sys::hostname()), "{msg}");
         drop(a);
         assert!(!dir.path().join(LOCK_NAME).exists());
         // Stale: a pid that cannot exist on this host is taken over.
         std::fs::write(
             dir.path().join(LOCK_NAME),
-            format!("pid=4294967\nhost={}\nstarted=x\n", crate::ops::hostname()),
+            format!("pid=4294967\nhost={}\nstarted=x\n", crate::sys::hostname()),
         )
         .unwrap();
         let b = OutputLock::acquire(dir.path(), LOCK_NAME).unwrap();

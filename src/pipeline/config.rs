@@ -48,6 +48,18 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// A pipeline file that cannot be read is a missing input (66); anything else is a
+    /// configuration error (78).
+    pub fn class(&self) -> crate::error_class::ErrorClass {
+        use crate::error_class::ErrorClass;
+        match self {
+            Self::Read { .. } => ErrorClass::NoInput,
+            Self::Parse { .. } | Self::Invalid { .. } => ErrorClass::Config,
+        }
+    }
+}
+
 /// One input file pattern or a list of them.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -194,26 +206,35 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
-    /// Reads and validates a pipeline file.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    /// Reads a pipeline file once: its text (written into the outputs as provenance) and
+    /// what it says, parsed but not yet validated (command-line overrides come first).
+    pub fn read(path: &Path) -> Result<(String, Self), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut cfg = Self::parse(&text, path)?;
-        if cfg.name.is_none() {
-            cfg.name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-        }
+        let cfg = Self::parse(&text, path)?;
+        Ok((text, cfg))
+    }
+
+    /// Reads and validates a pipeline file (no overrides).
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let (_, cfg) = Self::read(path)?;
         cfg.validate(path)?;
         Ok(cfg)
     }
 
-    /// Parses YAML text (`path` only names the source in errors).
+    /// Parses YAML text from `path` (which names the source in errors and gives the default
+    /// pipeline name, its file stem).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut cfg: Self = serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })
+        })?;
+        if cfg.name.is_none() {
+            cfg.name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        }
+        Ok(cfg)
     }
 
     /// Checks value ranges; errors name the dotted key.

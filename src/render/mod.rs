@@ -57,3 +57,10 @@ pub enum RenderError {
         actual: usize,
     },
 }
+
+impl RenderError {
+    /// A figure that cannot be drawn or written is an output that cannot be created (73).
+    pub fn class(&self) -> crate::error_class::ErrorClass {
+        crate::error_class::ErrorClass::CannotCreate
+    }
+}

@@ -175,6 +175,18 @@ pub enum NetcdfError {
 }
 
 impl NetcdfError {
+    /// A missing file is a missing input (66), a failed write an output that cannot be created
+    /// (73), a read failure I/O (74); everything else is a property of the data (65).
+    pub fn class(&self) -> crate::error_class::ErrorClass {
+        use crate::error_class::ErrorClass;
+        match self {
+            Self::Missing { .. } => ErrorClass::NoInput,
+            Self::Write { .. } => ErrorClass::CannotCreate,
+            Self::Read { .. } => ErrorClass::Io,
+            _ => ErrorClass::Data,
+        }
+    }
+
     /// Whether this error is about missing input (as opposed to bad data).
     pub fn is_missing_input(&self) -> bool {
         matches!(self, Self::Missing { .. })

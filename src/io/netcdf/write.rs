@@ -16,7 +16,7 @@ use std::path::Path;
 
 use super::NetcdfError;
 use crate::grid::LatLon;
-use crate::io::TempFile;
+use crate::io::atomic::TempFile;
 use crate::time::{Calendar, Frequency, Period, TimeAxis};
 
 /// Fill value of the forecast variable (the usual CMIP choice).

@@ -3,7 +3,7 @@
 //! Real archives have holes in otherwise good ocean cells: a month with no observation in a
 //! sparse reconstruction, a value the reader masked as physically implausible (see
 //! [`crate::io::netcdf::PLAUSIBLE_SST`]), a sea-ice edge that comes and goes. The models need a
-//! complete series per channel, and [`crate::forecast::ocean_mask`] keeps only cells that are
+//! complete series per channel, and [`super::prep::ocean_mask`] keeps only cells that are
 //! finite at every training step, so without this step a single missing month would silently
 //! drop a cell from the forecast. The rule sstcast applies, before the mask is computed:
 //!
@@ -120,7 +120,7 @@ fn fill_series(s: &mut [f32]) -> (usize, Option<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forecast::ocean_mask;
+    use crate::dataset::prep::ocean_mask;
     use crate::grid::tests::cube;
 
     #[test]

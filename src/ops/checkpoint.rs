@@ -3,17 +3,16 @@
 //! Fitting is the only expensive stage (hours for the whole ocean), and every region is
 //! independent. Each fitted region is therefore saved at once to
 //! `<out_dir>/.regions/<key>/<region>.json`, written to a temporary name and renamed
-//! ([`crate::io::write_atomic`]), so a file under its final name is always complete. A run
+//! ([`crate::io::atomic::write_atomic`]), so a file under its final name is always complete. A run
 //! loads the regions already saved under its key and fits only the others; `merge` loads
 //! all of them. The saved values are the region's forecast `[lead][channel]` and its
 //! training history, stored as the exact f32 bit patterns, so a resumed or merged run
 //! assembles the very same numbers as an uninterrupted one (byte-identical outputs).
 //!
-//! The **key** is a hash of everything that determines a region's result: the pipeline's
-//! `model`, `regions` and `temporal` sections and input variable, the input files (path,
-//! size, modification time), the target year and sstcast's version. Change any of them and
-//! the run uses a new key directory: stale results are never mixed in. The thread count,
-//! shard and output directory are not part of it (they do not change results).
+//! The store is opened for one **key** ([`crate::pipeline::key`]): a hash of everything that
+//! determines a region's result (the pipeline's `model`, `regions` and `temporal` sections,
+//! the input variable and files, the target year, sstcast's version). Change any of them and
+//! the run uses a new key directory: stale results are never mixed in.
 //!
 //! The trained weights of each ensemble member are saved next to it as burnpack files
 //! (`<region>.m<k>.bpk`, burn's own format, loadable on any backend), written before the
@@ -31,7 +30,9 @@ use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 
-use crate::forecast::{fnv1a, RegionForecast};
+use crate::error_class::ErrorClass;
+use crate::fit::{CacheError, FitRecord, RegionFit, RegionForecast};
+use crate::hash::fnv1a;
 use crate::region::Region;
 
 /// Format version of the saved files.
@@ -63,56 +64,20 @@ pub enum CheckpointError {
 }
 
 impl CheckpointError {
-    /// Whether the underlying failure is a full disk or quota.
-    pub fn is_storage_full(&self) -> bool {
+    /// A full disk or quota is an I/O failure; anything else, an output that cannot be created.
+    pub fn class(&self) -> ErrorClass {
         let (Self::CreateDir { source, .. } | Self::Write { source, .. }) = self;
-        matches!(
-            source.kind(),
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-        )
+        ErrorClass::of_write(source, ErrorClass::CannotCreate)
     }
 }
 
-/// What is hashed into the key of a run's results.
-#[derive(Debug, serde::Serialize)]
-pub struct KeyParts<'a> {
-    /// sstcast version.
-    pub version: &'a str,
-    /// Target year.
-    pub year: i64,
-    /// `temporal` section.
-    pub temporal: &'a crate::time::Frequency,
-    /// `model` section (including the seed).
-    pub model: &'a crate::pipeline::config::ModelConfig,
-    /// `regions` section.
-    pub regions: &'a crate::pipeline::config::RegionsConfig,
-    /// `input.variable`.
-    pub variable: &'a Option<String>,
-    /// `input.first_year`.
-    pub first_year: &'a Option<i64>,
-    /// Input files: (absolute path, size in bytes, mtime in ns since the epoch).
-    pub inputs: Vec<(String, u64, u128)>,
-}
-
-impl KeyParts<'_> {
-    /// The key: 16 hex digits of FNV-1a over the JSON of the parts.
-    pub fn key(&self) -> String {
-        let json = serde_json::to_string(self).expect("key parts serialise");
-        format!("{:016x}", fnv1a(json.as_bytes()))
+impl From<CheckpointError> for CacheError {
+    fn from(e: CheckpointError) -> Self {
+        CacheError {
+            class: e.class(),
+            source: Box::new(e),
+        }
     }
-}
-
-/// (absolute path, size, mtime ns) of `path`; unreadable metadata gives zeros (the reader
-/// reports the file properly later).
-pub fn file_identity(path: &Path) -> (String, u64, u128) {
-    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let meta = std::fs::metadata(path).ok();
-    let size = meta.as_ref().map_or(0, |m| m.len());
-    let mtime = meta
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    (abs.display().to_string(), size, mtime)
 }
 
 /// One region's saved result.
@@ -193,7 +158,8 @@ impl RegionStore {
     }
 
     /// Saves a fitted region (atomically): its weights, then its result.
-    pub fn save(&self, r: &RegionForecast, shard: Option<String>) -> Result<(), CheckpointError> {
+    pub fn save(&self, fit: &RegionFit, shard: Option<String>) -> Result<(), CheckpointError> {
+        let (r, rec) = (&fit.forecast, &fit.record);
         let saved = Saved {
             format: FORMAT,
             sstcast: env!("CARGO_PKG_VERSION").into(),
@@ -202,14 +168,14 @@ impl RegionStore {
             shard,
             cells: r.cells.clone(),
             values: bits(&r.values),
-            losses: bits(&r.losses),
-            val_losses: bits(&r.val_losses),
-            best_epochs: r.best_epochs.clone(),
+            losses: bits(&rec.losses),
+            val_losses: bits(&rec.val_losses),
+            best_epochs: rec.best_epochs.clone(),
         };
         let path = self.path(&r.id);
-        for (k, model) in r.models.iter().enumerate() {
+        for (k, model) in rec.models.iter().enumerate() {
             let weights = self.weights_path(&r.id, k);
-            let tmp = crate::io::TempFile::new(&weights);
+            let tmp = crate::io::atomic::TempFile::new(&weights);
             model
                 .clone()
                 .save_file(tmp.path())
@@ -222,10 +188,12 @@ impl RegionStore {
                 })?;
         }
         let text = serde_json::to_vec(&saved).expect("saved region serialises");
-        crate::io::write_atomic_unsynced(&path, &text).map_err(|source| CheckpointError::Write {
-            region: r.id.clone(),
-            path,
-            source,
+        crate::io::atomic::write_atomic_unsynced(&path, &text).map_err(|source| {
+            CheckpointError::Write {
+                region: r.id.clone(),
+                path,
+                source,
+            }
         })
     }
 
@@ -255,11 +223,7 @@ impl RegionStore {
     /// The saved result of `region` with `values_len` values, if there is a valid one. A file
     /// that cannot be read or does not match the region (another key, other cells) is
     /// ignored with a warning and the region is fitted again.
-    pub fn load(
-        &self,
-        region: &Region,
-        values_len: usize,
-    ) -> Option<(RegionForecast, Option<String>)> {
+    pub fn load(&self, region: &Region, values_len: usize) -> Option<(RegionFit, Option<String>)> {
         let path = self.path(&region.id);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -298,37 +262,28 @@ impl RegionStore {
             return None;
         }
         Some((
-            RegionForecast {
-                id: s.region,
-                cells: s.cells,
-                values: floats(&s.values),
-                losses: floats(&s.losses),
-                val_losses: floats(&s.val_losses),
-                best_epochs: s.best_epochs,
-                models: Vec::new(),
+            RegionFit {
+                forecast: RegionForecast {
+                    id: s.region,
+                    cells: s.cells,
+                    values: floats(&s.values),
+                },
+                record: FitRecord {
+                    losses: floats(&s.losses),
+                    val_losses: floats(&s.val_losses),
+                    best_epochs: s.best_epochs,
+                    models: Vec::new(),
+                },
             },
             s.shard,
         ))
     }
 
     /// Removes temporary files left in the store by processes that no longer run (a
-    /// `kill -9` between write and rename). Temporaries of live processes (other shards
-    /// writing right now) are left alone.
+    /// `kill -9` between write and rename); those of live processes (other shards writing
+    /// right now) are left alone ([`crate::io::sweep`]).
     pub fn remove_dead_temporaries(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            // `.NAME.tmp-PID-N` (crate::io::TempFile)
-            let Some((_, rest)) = name.rsplit_once(".tmp-") else {
-                continue;
-            };
-            let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-            if name.starts_with('.') && pid.is_some_and(|p| !crate::ops::pid_alive(p)) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
+        crate::io::sweep::remove_stale(&self.dir);
     }
 }
 
@@ -356,12 +311,7 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let store = RegionStore::open(dir.path(), "abc").unwrap();
-        let r = RegionForecast {
-            id: "box".into(),
-            cells: vec![0, 1],
-            values: vec![0.0; 4],
-            losses: vec![],
-            val_losses: vec![],
+        let r = FitRecord {
             best_epochs: vec![0],
             // A trained model: its output layer is no longer zero.
             models: vec![
@@ -384,8 +334,17 @@ mod tests {
                 .unwrap()
                 .model,
             ],
+            ..FitRecord::default()
         };
-        store.save(&r, None).unwrap();
+        let fit = RegionFit {
+            forecast: RegionForecast {
+                id: "box".into(),
+                cells: vec![0, 1],
+                values: vec![0.0; 4],
+            },
+            record: r.clone(),
+        };
+        store.save(&fit, None).unwrap();
         let loaded = mk(2).load_file(store.weights_path("box", 0));
         let x = Tensor::<3>::from_data(
             TensorData::new(vec![0.3f32, -0.2, 0.1, 0.5, 0.7, -0.4], [1, 3, 2]),
@@ -421,19 +380,26 @@ mod tests {
             id: "odd/name".into(),
             cells: vec![3, 4],
             values: vec![0.1, f32::NAN, -0.0, 1.0e-40, f32::MAX, 28.123_457],
-            losses: vec![0.5],
-            val_losses: vec![],
-            best_epochs: vec![2],
-            models: vec![],
         };
-        store.save(&r, Some("1/4".into())).unwrap();
+        let record = FitRecord {
+            losses: vec![0.5],
+            best_epochs: vec![2],
+            ..FitRecord::default()
+        };
+        let fit = RegionFit {
+            forecast: r.clone(),
+            record,
+        };
+        store.save(&fit, Some("1/4".into())).unwrap();
         assert!(store.path("odd/name").starts_with(store.dir()));
         let region = Region {
             id: "odd/name".into(),
             cells: vec![3, 4],
         };
         let (back, shard) = store.load(&region, 6).unwrap();
-        assert_eq!(bits(&back.values), bits(&r.values));
+        assert_eq!(bits(&back.forecast.values), bits(&r.values));
+        assert_eq!(back.record.losses, vec![0.5]);
+        assert_eq!(back.record.best_epochs, vec![2]);
         assert_eq!(shard.as_deref(), Some("1/4"));
         // Other cells or another key: not used.
         let other = Region {

@@ -1,10 +1,10 @@
 //! Splitting the regions of one run across the tasks of a Slurm job array.
 //!
-//! Task `I` of `N` fits the regions whose stable hash ([`crate::forecast::fnv1a`] of the
+//! Task `I` of `N` fits the regions whose stable hash ([`crate::hash::fnv1a`] of the
 //! region id) is `I` modulo `N`. A hash rather than a position in the region list keeps the
 //! shards balanced (ids are spread uniformly) and stable: adding a named box or changing the
 //! tiling moves only the new regions, so the results already saved by other shards remain
-//! valid. `sstcast merge` then reads every region's saved result ([`crate::checkpoint`]) and
+//! valid. `sstcast merge` then reads every region's saved result ([`super::checkpoint`]) and
 //! writes the same outputs a single-node run writes.
 
 use std::fmt;
@@ -89,7 +89,7 @@ impl Shard {
 
     /// The shard a region belongs to among `count`.
     pub fn of_region(id: &str, count: usize) -> usize {
-        (crate::forecast::fnv1a(id.as_bytes()) % count.max(1) as u64) as usize
+        (crate::hash::fnv1a(id.as_bytes()) % count.max(1) as u64) as usize
     }
 
     /// Whether this shard fits region `id`.

@@ -1,4 +1,7 @@
-//! Training data for one region: normalisation and (input, target) windows.
+//! Training data: normalisation and (input, target) windows for one region ([`Normaliser`],
+//! [`window_starts`]), and for the whole grid the repairs and cuts made before any region is
+//! built ([`gaps`]: short holes interpolated, long ones masked; [`prep`]: the training steps
+//! before the forecast start, the ocean mask and the global trend).
 //!
 //! Everything here sees **only the training period** (the steps before the forecast
 //! reference time); the caller cuts the series before handing it over, so no statistic,
@@ -24,7 +27,19 @@
 //! global slope lowered damped persistence's RMSE by 0.005 degC on average and per-cell or
 //! per-tile slopes raised it by 0.04-0.05.
 
+pub mod gaps;
+pub mod prep;
+
 use crate::time::{Frequency, Period};
+
+/// A slope per step as degrees per decade.
+pub fn per_decade(slope: f64, freq: Frequency) -> f64 {
+    slope
+        * match freq {
+            Frequency::Monthly => 120.0,
+            Frequency::Annual => 10.0,
+        }
+}
 
 /// Whether the climatology the model works about carries a trend (module docs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1,0 +1,132 @@
+//! The shared setup of `forecast`, `merge` and `skill`: the input read and cut for one target
+//! year, the regions built, the run key computed, and the output directory locked.
+//!
+//! All three commands start alike, and each step fails for the user's data before anything
+//! is written: the input is read (and checked) first, so a bad input creates no output
+//! directory; only then is the directory created and its lock taken ([`crate::ops::lock`]; a
+//! Slurm shard takes a lock of its own, since the tasks of an array run side by side), and
+//! what killed runs left in it is swept ([`crate::io::sweep`]).
+//!
+//! Short gaps in the training record are interpolated and cells with long gaps masked before
+//! the ocean mask is computed ([`crate::dataset::gaps`]).
+
+use std::path::PathBuf;
+
+use super::config::PipelineConfig;
+use super::{key, PipelineError, RunConfig};
+use crate::dataset::prep::{global_trend, ocean_mask, training_steps};
+use crate::dataset::{gaps, per_decade, Trend};
+use crate::grid::Cube;
+use crate::io::netcdf as nc;
+use crate::io::staging::OutputError;
+use crate::ops::lock::{OutputLock, LOCK_NAME};
+use crate::region::{self, Region};
+use crate::time::{Frequency, Period};
+
+/// The input read and cut for one target year.
+#[derive(Debug)]
+pub struct Session {
+    /// The input files, sorted.
+    pub files: Vec<PathBuf>,
+    /// Their data, in the pipeline's temporal mode, short training gaps filled.
+    pub cube: Cube,
+    /// The forecast start.
+    pub origin: Period,
+    /// Steps before the origin (the training period).
+    pub steps: usize,
+    /// The regions, one model each.
+    pub regions: Vec<Region>,
+    /// The product's name for titles.
+    pub product: String,
+    /// `<outputs.dir>/<pipeline>/<year>/`.
+    pub out_dir: PathBuf,
+    /// Key of the saved region results ([`super::key`]).
+    pub key: String,
+    /// The models' climatology trend, degrees per step (0 without `trend: global`).
+    pub trend_slope: f64,
+}
+
+impl Session {
+    /// Reads the input of `rc` and prepares everything the fits and the outputs share.
+    pub fn open(rc: &RunConfig) -> Result<Self, PipelineError> {
+        let p = &rc.pipeline;
+        let files = crate::io::inputs::expand(&p.input.files.patterns())?;
+        tracing::info!("reading {} input file(s)", files.len());
+        let cube = read_files(&files, p, rc.year)?;
+        tracing::info!(
+            "input: variable {:?}, {} x {} grid, {} steps {}..{}",
+            cube.variable,
+            cube.grid.nlat(),
+            cube.grid.nlon(),
+            cube.len(),
+            cube.start.label(cube.freq),
+            cube.period(cube.len().saturating_sub(1)).label(cube.freq)
+        );
+        let origin = Period::year_start(rc.year, cube.freq);
+        let steps = training_steps(&cube, origin)?;
+        let mask = ocean_mask(&cube, steps);
+        let regions = region::build(&cube.grid, &mask, p.regions.tiles, &p.regions.boxes)?;
+        let trend_slope = match p.model.trend {
+            Trend::None => 0.0,
+            Trend::Global => {
+                let slope = global_trend(&cube, steps);
+                tracing::info!(
+                    "global-mean SST trend of the training period: {:+.3} degC per decade \
+                     (the models' climatology follows it)",
+                    per_decade(slope, cube.freq)
+                );
+                slope
+            }
+        };
+        let product = p.product.clone().unwrap_or_else(|| cube.variable.clone());
+        let key = key::run_key(p, rc.year, &files);
+        Ok(Self {
+            files,
+            cube,
+            origin,
+            steps,
+            regions,
+            product,
+            out_dir: out_dir(rc),
+            key,
+            trend_slope,
+        })
+    }
+
+    /// Creates the output directory, takes its lock (a shard's own lock for a shard run) and
+    /// sweeps what killed runs left there.
+    pub fn lock(&self, rc: &RunConfig) -> Result<OutputLock, PipelineError> {
+        let dir = &self.out_dir;
+        std::fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
+            path: dir.clone(),
+            source,
+        })?;
+        let name = match rc.shard {
+            Some(s) => format!(".sstcast-shard-{}-of-{}.lock", s.index, s.count),
+            None => LOCK_NAME.to_string(),
+        };
+        let lock = OutputLock::acquire(dir, &name)?;
+        crate::io::sweep::remove_stale(dir);
+        Ok(lock)
+    }
+}
+
+/// The output directory of a run: `<outputs.dir>/<pipeline>/<year>/`.
+pub fn out_dir(rc: &RunConfig) -> PathBuf {
+    let p = &rc.pipeline;
+    p.outputs.dir.join(p.name()).join(rc.year.to_string())
+}
+
+/// Reads input files into the cube of the pipeline's temporal mode, with short gaps in the
+/// training months (before `year`) filled.
+fn read_files(files: &[PathBuf], p: &PipelineConfig, year: i64) -> Result<Cube, PipelineError> {
+    let mut monthly = nc::read_cube(files, p.input.variable.as_deref())?;
+    if let Some(first) = p.input.first_year {
+        monthly = monthly.since(Period::month(first, 1));
+    }
+    gaps::fill_short_gaps(&mut monthly, Period::year_start(year, Frequency::Monthly));
+    Ok(match p.temporal {
+        Frequency::Monthly => monthly,
+        Frequency::Annual => monthly.annual_means(),
+    })
+}

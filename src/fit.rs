@@ -357,9 +357,9 @@ fn fit_region(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::prep::tests::data;
     use crate::dataset::prep::{global_trend, ocean_mask};
     use crate::forecast::{assemble, Forecast};
-    use crate::grid::tests::cube;
     use crate::model::CellKind;
     use crate::region;
 
@@ -388,17 +388,6 @@ mod tests {
             device: crate::device::DeviceChoice::Cpu,
             trend_slope: 0.0,
         }
-    }
-
-    /// 4 x 4 cells, 2015-01 .. 2018-12, seasonal cycle + trend; cell 5 is land.
-    fn data() -> Cube {
-        cube(4, 4, Period::month(2015, 1), 48, |t, c| {
-            if c == 5 {
-                f32::NAN
-            } else {
-                15.0 + 5.0 * ((t % 12) as f32 * 0.52).sin() + 0.01 * t as f32 + 0.3 * c as f32
-            }
-        })
     }
 
     fn regions(c: &Cube, origin: Period) -> Vec<Region> {

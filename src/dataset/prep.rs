@@ -103,12 +103,13 @@ pub fn global_trend(cube: &Cube, steps: usize) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::grid::tests::cube;
 
-    /// 4 x 4 cells, 2015-01 .. 2018-12, seasonal cycle + trend; cell 5 is land.
-    fn data() -> Cube {
+    /// 4 x 4 cells, 2015-01 .. 2018-12, seasonal cycle + trend; cell 5 is land (also the
+    /// fixture of the fitting stage's tests).
+    pub(crate) fn data() -> Cube {
         cube(4, 4, Period::month(2015, 1), 48, |t, c| {
             if c == 5 {
                 f32::NAN

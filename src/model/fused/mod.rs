@@ -26,7 +26,7 @@
 //!
 //! This module is the model only: weights, forward and backward. The optimizer that updates
 //! the flat weights (Adam) and the training step live with the rest of training, in
-//! `crate::train` (its fused engine).
+//! the `train` module (its fused engine).
 //!
 //! Files: this one holds the flat [`Layout`] and [`Weights`] and their conversion from and
 //! to the burn module; `kernels` the small dense loops (matmul, transpose, ...); `cell` one

@@ -1,6 +1,6 @@
 //! The fast path against the generic burn path (the oracle): same loss, same gradient of
 //! every weight, same forecast, on random inputs. `case` and the helpers also serve the
-//! optimizer's test in `crate::train`.
+//! optimizer's test in the `train` module.
 use super::*;
 use burn::optim::GradientsParams;
 use rand::{Rng, SeedableRng};

@@ -320,10 +320,8 @@ fn fit_region(
                 region: region.id.clone(),
                 source,
             })?;
-        for (m, p) in mean
-            .iter_mut()
-            .zip(train::predict(&fit, input, ch, plan.settings.device))
-        {
+        let forecast = train::predict(&fit, input, ch, plan.settings.device);
+        for (m, p) in mean.iter_mut().zip(forecast) {
             *m += p / plan.ensemble.max(1) as f32;
         }
         fits.push(fit);

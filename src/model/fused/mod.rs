@@ -16,7 +16,8 @@
 //!   of all steps and turns them into weight gradients with one matmul each;
 //! - activations are stored time-major (`[t][batch][unit]`), so a time step is one
 //!   contiguous block and the inner loops run over contiguous memory (auto-vectorised);
-//! - all buffers live in a `Workspace` (in `net`) reused from step to step: no allocation per step;
+//! - all buffers live in a `Workspace` (in `net`) reused from step to step: no allocation
+//!   per step;
 //! - no locks and no shared state: fits on different threads do not touch each other.
 //!
 //! The generic burn path ([`Seq2Seq`] on any burn device) stays: it is what runs on libtorch

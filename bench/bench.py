@@ -368,7 +368,7 @@ def report(r, d, notes, a):
     out += [
         "",
         f"sstcast's steps above are the pipeline's engine (`{engine}`: the hand-written forward and backward "
-        "pass of `src/model/fused.rs`). For information, the same steps with burn autodiff on `flex` "
+        "pass of `src/model/fused/`, with the Adam of `src/train/fused.rs`). For information, the same steps with burn autodiff on `flex` "
         "(the generic path, kept for other backends): "
         + ("; ".join(f"{n} {s['median']:.1f} ms [{s['p10']:.1f}-{s['p90']:.1f}]" for n, s in burn_rows) or "n/a")
         + ".",

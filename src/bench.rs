@@ -5,10 +5,11 @@
 //! interleaves that step with batching, shuffling and validation, so it cannot be timed on
 //! its own. [`TrainStep`] holds a model, an optimizer and one fixed batch and runs exactly
 //! the step of `fit`: teacher-forced forward, MSE, backward, Adam with coupled L2 and
-//! gradient-norm clipping at 1, on the same device (`train::device()`, autodiff).
+//! gradient-norm clipping at 1, on the CPU (the burn engine on the autodiff form of
+//! [`DeviceChoice::Cpu`]'s device, as a `--device cpu` run).
 //!
 //! The step itself is the one `fit` takes with the chosen [`Engine`]: for
-//! [`Engine::Fused`] (the CPU default) [`Trainer::step`], for
+//! [`Engine::Fused`] (the CPU default) `train::fused::Trainer::step`, for
 //! [`Engine::Burn`] [`crate::train::step`] with [`crate::train::optimizer`]. The bench times
 //! both, so the gain of the fused engine stays measured.
 
@@ -16,9 +17,10 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 
-use crate::model::fused::{Trainer, Weights};
+use crate::model::fused::Weights;
 use crate::model::{ModelShape, Seq2Seq};
-use crate::train::{device, optimizer, step, Engine};
+use crate::train::fused::Trainer;
+use crate::train::{optimizer, step, DeviceChoice, Engine};
 
 /// Sizes of one benchmarked step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,7 +66,7 @@ impl TrainStep {
     /// loss can fall), all from `seed`.
     pub fn new(s: StepShape, seed: u64, engine: Engine) -> Self {
         let device = match engine {
-            Engine::Burn => device().autodiff(),
+            Engine::Burn => DeviceChoice::Cpu.device().autodiff(),
             Engine::Fused => burn::tensor::Device::flex(),
         };
         let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);

@@ -20,11 +20,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::device::DeviceChoice;
 use crate::error_class::ErrorClass;
 use crate::ops::shard::Shard;
 use crate::pipeline::config::Files;
 use crate::pipeline::{ConfigError, PipelineConfig, PipelineError, RunConfig};
+use crate::train::DeviceChoice;
 
 /// Exit codes (sysexits.h), listed in `--help` and the README.
 pub mod exit {

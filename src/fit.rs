@@ -52,8 +52,6 @@ pub struct FitPlan {
     pub seed: u64,
     /// Worker threads for regions.
     pub threads: usize,
-    /// Device the fits run on.
-    pub device: crate::device::DeviceChoice,
     /// Slope, in degrees per step, of the trend line the models' climatology follows
     /// ([`crate::dataset::prep::global_trend`] for `trend: global`; 0 = a fixed climatology).
     pub trend_slope: f64,
@@ -211,7 +209,6 @@ pub fn fit_regions(
     progress: &(dyn Fn(&RegionFit) + Sync),
 ) -> Result<Fitted, FitError> {
     let steps = check_plan(cube, origin, plan)?;
-    crate::device::select(plan.device);
     let horizon = plan.settings.horizon;
     // Earlier results first (cheap, sequential), then the fits.
     let mut slots: Vec<Option<RegionFit>> = regions
@@ -323,7 +320,8 @@ fn fit_region(
                 region: region.id.clone(),
                 source,
             })?;
-        for (m, p) in mean.iter_mut().zip(train::predict(&fit, input, ch)) {
+        let forecast = train::predict(&fit, input, ch, plan.settings.device);
+        for (m, p) in mean.iter_mut().zip(forecast) {
             *m += p / plan.ensemble.max(1) as f32;
         }
         fits.push(fit);
@@ -362,6 +360,7 @@ mod tests {
     use crate::forecast::{assemble, Forecast};
     use crate::model::CellKind;
     use crate::region;
+    use crate::train::DeviceChoice;
 
     fn plan(threads: usize) -> FitPlan {
         FitPlan {
@@ -381,11 +380,11 @@ mod tests {
                 validation: 12,
                 patience: 5,
                 min_improvement: 0.0,
+                device: DeviceChoice::Cpu,
             },
             ensemble: 1,
             seed: 11,
             threads,
-            device: crate::device::DeviceChoice::Cpu,
             trend_slope: 0.0,
         }
     }

@@ -12,8 +12,8 @@
 //! verify                                   skill against climatology, persistence, damped persistence
 //! forecast                                 the assembled forecast on the grid
 //! fit                                      all regions in parallel, ensembles
-//! train                                    epoch loop, early stopping, optimisers, device
-//! region, dataset, model                   cells -> regions; gaps, masks, normalisation; the networks
+//! train                                    epoch loop, early stopping, optimisers, device choice
+//! region, dataset, model                   cells -> regions; gaps, masks, normalisation; weights, forward, backward
 //! io, render                               files in and out; drawing to PNG bytes
 //! grid                                     the canonical in-memory SST cube
 //! time, hash, sys, error_class             calendars; stable hash; host/pid; error classes
@@ -28,7 +28,6 @@
 pub mod bench;
 pub mod cli;
 pub mod dataset;
-pub mod device;
 pub mod error_class;
 pub mod figures;
 pub mod fit;

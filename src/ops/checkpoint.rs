@@ -295,10 +295,10 @@ mod tests {
     #[test]
     fn weights_round_trip() {
         use crate::model::{CellKind, ModelShape, Seq2Seq};
-        use crate::train::{fit, TrainSettings};
+        use crate::train::{fit, DeviceChoice, TrainSettings};
         use burn::tensor::{Tensor, TensorData};
         use rand::SeedableRng;
-        let device = crate::train::device();
+        let device = DeviceChoice::Cpu.device();
         let shape = ModelShape {
             cell: CellKind::Lstm,
             layers: 2,
@@ -328,6 +328,7 @@ mod tests {
                         validation: 0,
                         patience: 1,
                         min_improvement: 0.0,
+                        device: DeviceChoice::Cpu,
                     },
                     1,
                 )

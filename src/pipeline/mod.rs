@@ -72,7 +72,7 @@ pub struct RunConfig {
     /// Fit only this shard's regions and write no final outputs (Slurm array task).
     pub shard: Option<Shard>,
     /// Device the fits run on.
-    pub device: crate::device::DeviceChoice,
+    pub device: crate::train::DeviceChoice,
     /// Test hook (`SSTCAST_STOP_AFTER`): SIGTERM to self after this many regions fitted.
     pub stop_after: Option<usize>,
 }
@@ -223,11 +223,11 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
             validation: m.validation,
             patience: m.patience,
             min_improvement: m.min_improvement,
+            device: rc.device,
         },
         ensemble: m.ensemble,
         seed: m.seed,
         threads: rc.threads,
-        device: rc.device,
         trend_slope: session.trend_slope,
     }
 }

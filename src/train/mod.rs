@@ -17,13 +17,14 @@
 //!
 //! Two engines compute the same steps ([`Engine`]):
 //!
-//! - [`Engine::Fused`], the default on the CPU: the hand-written forward and backward pass of
-//!   [`crate::model::fused`] with its Adam, on flat buffers. Measured (`make bench`): about
-//!   3-11x faster per step than burn's autodiff on `flex` for these shapes, no allocation per
-//!   step, and no process-global autodiff lock, so regions fitted in parallel scale.
-//! - [`Engine::Burn`]: the burn module with burn autodiff and burn's Adam, on any burn
-//!   device. It is the engine of the `tch` build (libtorch, GPUs), and the oracle the fused
-//!   engine is tested against (same loss, gradients and updates to 1e-4).
+//! - [`Engine::Fused`] (`fused`), the default on the CPU: the hand-written forward and
+//!   backward pass of [`crate::model::fused`] with an Adam on the same flat buffers.
+//!   Measured (`make bench`): about 3-11x faster per step than burn's autodiff on `flex` for
+//!   these shapes, no allocation per step, and no process-global autodiff lock, so regions
+//!   fitted in parallel scale.
+//! - [`Engine::Burn`] (`autodiff`): the burn module with burn autodiff and burn's Adam, on
+//!   any burn device. It is the engine of the `tch` build (libtorch, GPUs), and the oracle
+//!   the fused engine is tested against (same loss, gradients and updates to 1e-4).
 //!
 //! Both draw the initial weights and the shuffling from the same RNG stream in the same
 //! order, so they fit the same model up to float rounding.
@@ -31,17 +32,28 @@
 //! On the CPU, one fit runs on one thread, and sstcast parallelises across regions instead
 //! (the tiny matmuls of these models gain nothing from intra-op threads, and two thread
 //! pools fight): burn's `flex` backend is built without its `rayon` feature.
+//!
+//! The device is part of the settings ([`TrainSettings::device`], a [`DeviceChoice`] from
+//! `--device`), passed down to every fit rather than set process-wide: the burn engine runs
+//! on [`DeviceChoice::device`]; the fused engine always runs on the CPU.
+//!
+//! Why the model is elsewhere: [`crate::model`] holds only weights, forward and backward;
+//! everything that changes weights over time (optimizers, steps, epochs) is here. Files: this
+//! one holds the settings, the epoch loop with early stopping and the validation gate, which
+//! both engines run through a small `Stepper` trait; `fused` and `autodiff` each implement
+//! one engine (optimizer, step, stepper, forecast); `device` the device choice.
 
-use burn::grad_clipping::GradientClippingConfig;
-use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor, TensorData};
+mod autodiff;
+pub mod device;
+pub(crate) mod fused;
+
+pub use autodiff::{optimizer, step};
+pub use device::DeviceChoice;
+
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use crate::dataset::{damping, slice_steps, window_starts};
-use crate::model::fused::{Trainer, Weights, Workspace};
 use crate::model::{ModelShape, Seq2Seq};
 
 /// How a fit computes its training steps (see the module docs).
@@ -49,7 +61,7 @@ use crate::model::{ModelShape, Seq2Seq};
 pub enum Engine {
     /// Hand-written forward/backward on the CPU ([`crate::model::fused`]).
     Fused,
-    /// burn autodiff on the selected burn device.
+    /// burn autodiff on the burn device of [`TrainSettings::device`].
     Burn,
 }
 
@@ -87,6 +99,9 @@ pub struct TrainSettings {
     /// Relative validation improvement over the untrained (damped-persistence) model that a
     /// trained epoch must reach to be kept; 0 keeps any improvement.
     pub min_improvement: f64,
+    /// Where the fits run (the burn engine; the fused engine always runs on the CPU).
+    /// Not part of the run key: it does not change results.
+    pub device: DeviceChoice,
 }
 
 /// A fitted model with its training history.
@@ -117,19 +132,6 @@ pub enum TrainError {
         /// Horizon.
         horizon: usize,
     },
-}
-
-/// The device fits run on: burn's flex CPU backend (see the module docs), or libtorch when
-/// sstcast is built with the `tch` feature.
-pub fn device() -> Device {
-    #[cfg(feature = "tch")]
-    {
-        crate::device::selected().libtorch()
-    }
-    #[cfg(not(feature = "tch"))]
-    {
-        Device::flex()
-    }
 }
 
 /// Fits a model on `series` (`[t][channel]`, standardised anomalies, training period only)
@@ -171,8 +173,8 @@ pub fn fit_with(
     };
     let rng = rand::rngs::SmallRng::seed_from_u64(seed);
     Ok(match engine {
-        Engine::Fused => fit_fused(&data, shape, s, rng, train_starts, &val_starts),
-        Engine::Burn => fit_burn(&data, shape, s, rng, train_starts, &val_starts),
+        Engine::Fused => fused::fit_fused(&data, shape, s, rng, train_starts, &val_starts),
+        Engine::Burn => autodiff::fit_burn(&data, shape, s, rng, train_starts, &val_starts),
     })
 }
 
@@ -283,182 +285,6 @@ impl<W> Epochs<W> {
     }
 }
 
-/// The fused engine's state (see [`crate::model::fused`]): its trainer and batch buffers.
-struct Fused<'a> {
-    data: &'a Windows<'a>,
-    t: Trainer,
-    x: Vec<f32>,
-    y: Vec<f32>,
-    vx: Vec<f32>,
-    vy: Vec<f32>,
-}
-
-impl Stepper for Fused<'_> {
-    type Weights = Weights;
-
-    fn step(&mut self, starts: &[usize]) -> f32 {
-        self.data.fill(starts, &mut self.x, &mut self.y);
-        self.t.step(&self.x, &self.y, &self.data.damping)
-    }
-
-    fn val_loss(&mut self) -> f32 {
-        let t = &mut self.t;
-        let pred = t.weights.forecast(
-            &self.vx,
-            self.data.window,
-            &self.data.damping,
-            &mut t.workspace,
-        );
-        mse(&pred, &self.vy)
-    }
-
-    fn weights(&self) -> Weights {
-        self.t.weights.clone()
-    }
-}
-
-fn fit_fused(
-    data: &Windows<'_>,
-    shape: ModelShape,
-    s: &TrainSettings,
-    mut rng: rand::rngs::SmallRng,
-    order: Vec<usize>,
-    val_starts: &[usize],
-) -> Fit {
-    let device = Device::flex();
-    // The initial weights come from the burn module's initialiser (same RNG draws as the
-    // burn engine), then live in flat buffers.
-    let w = Weights::from_model(&Seq2Seq::new(shape, &mut rng, &device));
-    let (mut vx, mut vy) = (Vec::new(), Vec::new());
-    data.fill(val_starts, &mut vx, &mut vy);
-    let mut st = Fused {
-        data,
-        t: Trainer::new(w, s.learning_rate, s.l2),
-        x: Vec::new(),
-        y: Vec::new(),
-        vx,
-        vy,
-    };
-    let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
-    run.into_fit(st.t.weights, data.damping.clone(), |w| w.to_model(&device))
-}
-
-/// The burn engine's state: the module on an autodiff device and burn's optimizer.
-struct Burn<'a> {
-    data: &'a Windows<'a>,
-    device: Device,
-    model: Option<Seq2Seq>,
-    optim: ModuleOptimizer,
-    learning_rate: f64,
-    damping: Tensor<2>,
-    val: Option<(Tensor<3>, Tensor<3>)>,
-}
-
-impl Burn<'_> {
-    fn tensors(&self, starts: &[usize]) -> (Tensor<3>, Tensor<3>) {
-        let (mut x, mut y) = (Vec::new(), Vec::new());
-        self.data.fill(starts, &mut x, &mut y);
-        let (b, d) = (starts.len(), self.data);
-        (
-            Tensor::from_data(TensorData::new(x, [b, d.window, d.c]), &self.device),
-            Tensor::from_data(TensorData::new(y, [b, d.horizon, d.c]), &self.device),
-        )
-    }
-}
-
-impl Stepper for Burn<'_> {
-    type Weights = Seq2Seq;
-
-    fn step(&mut self, starts: &[usize]) -> f32 {
-        let (x, y) = self.tensors(starts);
-        let model = self.model.take().expect("model between steps");
-        let (model, loss) = step(
-            model,
-            &mut self.optim,
-            self.learning_rate,
-            x,
-            y,
-            &self.damping,
-        );
-        self.model = Some(model);
-        loss
-    }
-
-    fn val_loss(&mut self) -> f32 {
-        let (x, y) = self.val.clone().expect("validation batch");
-        let model = self.model.as_ref().expect("model between steps");
-        let pred = model.forecast(x, &self.damping);
-        scalar((pred - y).square().mean().detach())
-    }
-
-    fn weights(&self) -> Seq2Seq {
-        self.model.clone().expect("model between steps")
-    }
-}
-
-fn fit_burn(
-    data: &Windows<'_>,
-    shape: ModelShape,
-    s: &TrainSettings,
-    mut rng: rand::rngs::SmallRng,
-    order: Vec<usize>,
-    val_starts: &[usize],
-) -> Fit {
-    let device = device().autodiff();
-    let damping = Tensor::<2>::from_data(
-        TensorData::new(data.damping.clone(), [s.horizon, data.c]),
-        &device,
-    );
-    let model = Seq2Seq::new(shape, &mut rng, &device);
-    let mut st = Burn {
-        data,
-        device,
-        model: Some(model),
-        optim: optimizer(s.l2),
-        learning_rate: s.learning_rate,
-        damping,
-        val: None,
-    };
-    if !val_starts.is_empty() {
-        st.val = Some(st.tensors(val_starts));
-    }
-    let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
-    let last = st.model.take().expect("model after the epochs");
-    run.into_fit(last, data.damping.clone(), |m| m.valid())
-}
-
-/// Mean squared difference, accumulated in f64.
-fn mse(a: &[f32], b: &[f32]) -> f32 {
-    let sum: f64 = a.iter().zip(b).map(|(p, q)| ((p - q) as f64).powi(2)).sum();
-    (sum / a.len() as f64) as f32
-}
-
-/// Adam with coupled L2 and gradient-norm clipping at 1 (see the module docs).
-pub fn optimizer(l2: f64) -> ModuleOptimizer {
-    let mut adam = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)));
-    if l2 > 0.0 {
-        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(l2 as f32)));
-    }
-    adam.init()
-}
-
-/// One optimisation step with teacher forcing on a batch; returns the updated model and the
-/// batch's MSE before the update. The whole training loop, and `make bench`, go through here.
-pub fn step(
-    model: Seq2Seq,
-    optim: &mut ModuleOptimizer,
-    learning_rate: f64,
-    x: Tensor<3>,
-    y: Tensor<3>,
-    damping: &Tensor<2>,
-) -> (Seq2Seq, f32) {
-    let pred = model.forward_teacher(x, y.clone(), damping);
-    let loss = (pred - y).square().mean();
-    let value = scalar(loss.clone());
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    (optim.step(learning_rate, model, grads), value)
-}
-
 /// Splits window starts into training and validation (time-ordered, see the module docs).
 /// Without enough windows on both sides, everything is training.
 fn split(starts: &[usize], nt: usize, s: &TrainSettings) -> (Vec<usize>, Vec<usize>) {
@@ -481,37 +307,13 @@ fn split(starts: &[usize], nt: usize, s: &TrainSettings) -> (Vec<usize>, Vec<usi
 }
 
 /// Autoregressive forecast after the input window `x` (`[window][channel]`), one step per
-/// lead of `fit.damping`. Returns `[lead][channel]` standardised anomalies.
-pub fn predict(fit: &Fit, x: &[f32], channels: usize) -> Vec<f32> {
-    let window = x.len() / channels;
-    let horizon = fit.damping.len() / channels;
+/// lead of `fit.damping`, with this build's engine (the burn engine on `device`). Returns
+/// `[lead][channel]` standardised anomalies.
+pub fn predict(fit: &Fit, x: &[f32], channels: usize, device: DeviceChoice) -> Vec<f32> {
     match Engine::default_for_build() {
-        Engine::Fused => Weights::from_model(&fit.model).forecast(
-            x,
-            window,
-            &fit.damping,
-            &mut Workspace::default(),
-        ),
-        Engine::Burn => {
-            let device = device();
-            let x =
-                Tensor::<3>::from_data(TensorData::new(x.to_vec(), [1, window, channels]), &device);
-            let d = Tensor::<2>::from_data(
-                TensorData::new(fit.damping.clone(), [horizon, channels]),
-                &device,
-            );
-            fit.model
-                .forecast(x, &d)
-                .into_data()
-                .try_into_vec::<f32>()
-                .expect("f32 output")
-        }
+        Engine::Fused => fused::predict(fit, x, channels),
+        Engine::Burn => autodiff::predict(fit, x, channels, device),
     }
-}
-
-/// A one-element tensor's value.
-fn scalar(t: Tensor<1>) -> f32 {
-    t.into_data().try_into_vec::<f32>().expect("f32 loss")[0]
 }
 
 #[cfg(test)]
@@ -530,6 +332,7 @@ mod tests {
             validation: 0,
             patience: 10,
             min_improvement: 0.0,
+            device: DeviceChoice::Cpu,
         }
     }
 
@@ -561,7 +364,10 @@ mod tests {
         let b = fit(&s, shape, &settings(), 5).unwrap();
         assert_eq!(a.losses, b.losses);
         let x = &s[(96 - 12) * 2..];
-        assert_eq!(predict(&a, x, 2), predict(&b, x, 2));
+        assert_eq!(
+            predict(&a, x, 2, DeviceChoice::Cpu),
+            predict(&b, x, 2, DeviceChoice::Cpu)
+        );
     }
 
     #[test]

@@ -2,11 +2,14 @@
 //!
 //! The default build has one backend, burn's pure-Rust `flex` CPU backend, so only `cpu` is
 //! accepted. A build with `--features tch` (libtorch, for HPC GPU nodes; see the README)
-//! accepts `cuda:N` as well. The choice is made once per run, before any fit, and read by
-//! [`crate::train::device`] through [`selected`] (a process-wide setting, because every fit of
-//! a run uses the same device).
+//! accepts `cuda:N` as well.
+//!
+//! The choice is a value, not a process-wide setting: it travels in
+//! [`super::TrainSettings::device`] to every fit, and [`DeviceChoice::device`] turns it into
+//! the burn device where a fit needs one. A test or a library caller can run fits on
+//! different devices in one process, and nothing has to be set before fitting.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use burn::tensor::Device;
 
 /// A device choice from the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,13 +40,26 @@ impl DeviceChoice {
         Ok(choice)
     }
 
-    /// The burn device for this choice (libtorch build).
+    /// The burn device fits run on for this choice: burn's flex CPU backend, or libtorch's
+    /// CPU or CUDA device when sstcast is built with the `tch` feature.
+    pub fn device(self) -> Device {
+        #[cfg(feature = "tch")]
+        {
+            self.libtorch()
+        }
+        #[cfg(not(feature = "tch"))]
+        {
+            Device::flex()
+        }
+    }
+
+    /// The libtorch device for this choice.
     #[cfg(feature = "tch")]
     #[allow(deprecated)] // burn-tch is deprecated upstream but is the path to site CUDA stacks
-    pub fn libtorch(self) -> burn::tensor::Device {
+    fn libtorch(self) -> Device {
         match self {
-            Self::Cpu => burn::tensor::Device::libtorch(),
-            Self::Cuda(n) => burn::tensor::Device::libtorch_cuda(n),
+            Self::Cpu => Device::libtorch(),
+            Self::Cuda(n) => Device::libtorch_cuda(n),
         }
     }
 }
@@ -54,26 +70,6 @@ impl std::fmt::Display for DeviceChoice {
             Self::Cpu => write!(f, "cpu"),
             Self::Cuda(n) => write!(f, "cuda:{n}"),
         }
-    }
-}
-
-/// -1: cpu; n >= 0: cuda:n.
-static SELECTED: AtomicI64 = AtomicI64::new(-1);
-
-/// Sets the device of the fits that follow.
-pub fn select(choice: DeviceChoice) {
-    let v = match choice {
-        DeviceChoice::Cpu => -1,
-        DeviceChoice::Cuda(n) => n as i64,
-    };
-    SELECTED.store(v, Ordering::SeqCst);
-}
-
-/// The device set by [`select`] (default: cpu).
-pub fn selected() -> DeviceChoice {
-    match SELECTED.load(Ordering::SeqCst) {
-        v if v < 0 => DeviceChoice::Cpu,
-        n => DeviceChoice::Cuda(n as usize),
     }
 }
 

@@ -1,0 +1,150 @@
+//! The burn engine: training with burn autodiff and burn's Adam, on any burn device.
+//!
+//! The generic path: the [`Seq2Seq`] module on the autodiff form of the chosen device
+//! ([`super::DeviceChoice::device`]), one teacher-forced [`step`] per batch with burn's Adam
+//! as [`optimizer`] configures it (coupled L2, gradient-norm clipping at 1). It is the engine
+//! of the `tch` build (libtorch, GPUs) and the oracle the fused engine is tested against.
+//! (Named `autodiff`, not `burn`, so that `burn::` in the parent module stays the crate.)
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::{epochs, DeviceChoice, Fit, Stepper, TrainSettings, Windows};
+use crate::model::{ModelShape, Seq2Seq};
+
+/// The burn engine's state: the module on an autodiff device and burn's optimizer.
+struct Burn<'a> {
+    data: &'a Windows<'a>,
+    device: Device,
+    model: Option<Seq2Seq>,
+    optim: ModuleOptimizer,
+    learning_rate: f64,
+    damping: Tensor<2>,
+    val: Option<(Tensor<3>, Tensor<3>)>,
+}
+
+impl Burn<'_> {
+    fn tensors(&self, starts: &[usize]) -> (Tensor<3>, Tensor<3>) {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        self.data.fill(starts, &mut x, &mut y);
+        let (b, d) = (starts.len(), self.data);
+        (
+            Tensor::from_data(TensorData::new(x, [b, d.window, d.c]), &self.device),
+            Tensor::from_data(TensorData::new(y, [b, d.horizon, d.c]), &self.device),
+        )
+    }
+}
+
+impl Stepper for Burn<'_> {
+    type Weights = Seq2Seq;
+
+    fn step(&mut self, starts: &[usize]) -> f32 {
+        let (x, y) = self.tensors(starts);
+        let model = self.model.take().expect("model between steps");
+        let (model, loss) = step(
+            model,
+            &mut self.optim,
+            self.learning_rate,
+            x,
+            y,
+            &self.damping,
+        );
+        self.model = Some(model);
+        loss
+    }
+
+    fn val_loss(&mut self) -> f32 {
+        let (x, y) = self.val.clone().expect("validation batch");
+        let model = self.model.as_ref().expect("model between steps");
+        let pred = model.forecast(x, &self.damping);
+        scalar((pred - y).square().mean().detach())
+    }
+
+    fn weights(&self) -> Seq2Seq {
+        self.model.clone().expect("model between steps")
+    }
+}
+
+/// Fits with the burn engine on `s.device`.
+pub(super) fn fit_burn(
+    data: &Windows<'_>,
+    shape: ModelShape,
+    s: &TrainSettings,
+    mut rng: rand::rngs::SmallRng,
+    order: Vec<usize>,
+    val_starts: &[usize],
+) -> Fit {
+    let device = s.device.device().autodiff();
+    let damping = Tensor::<2>::from_data(
+        TensorData::new(data.damping.clone(), [s.horizon, data.c]),
+        &device,
+    );
+    let model = Seq2Seq::new(shape, &mut rng, &device);
+    let mut st = Burn {
+        data,
+        device,
+        model: Some(model),
+        optim: optimizer(s.l2),
+        learning_rate: s.learning_rate,
+        damping,
+        val: None,
+    };
+    if !val_starts.is_empty() {
+        st.val = Some(st.tensors(val_starts));
+    }
+    let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
+    let last = st.model.take().expect("model after the epochs");
+    run.into_fit(last, data.damping.clone(), |m| m.valid())
+}
+
+/// Adam with coupled L2 and gradient-norm clipping at 1 (see the module docs of [`super`]).
+pub fn optimizer(l2: f64) -> ModuleOptimizer {
+    let mut adam = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)));
+    if l2 > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(l2 as f32)));
+    }
+    adam.init()
+}
+
+/// One optimisation step with teacher forcing on a batch; returns the updated model and the
+/// batch's MSE before the update. The whole training loop, and `make bench`, go through here.
+pub fn step(
+    model: Seq2Seq,
+    optim: &mut ModuleOptimizer,
+    learning_rate: f64,
+    x: Tensor<3>,
+    y: Tensor<3>,
+    damping: &Tensor<2>,
+) -> (Seq2Seq, f32) {
+    let pred = model.forward_teacher(x, y.clone(), damping);
+    let loss = (pred - y).square().mean();
+    let value = scalar(loss.clone());
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    (optim.step(learning_rate, model, grads), value)
+}
+
+/// The autoregressive forecast of `fit` after the input window `x`, on `device` (see
+/// [`super::predict`]).
+pub(super) fn predict(fit: &Fit, x: &[f32], channels: usize, device: DeviceChoice) -> Vec<f32> {
+    let window = x.len() / channels;
+    let horizon = fit.damping.len() / channels;
+    let device = device.device();
+    let x = Tensor::<3>::from_data(TensorData::new(x.to_vec(), [1, window, channels]), &device);
+    let d = Tensor::<2>::from_data(
+        TensorData::new(fit.damping.clone(), [horizon, channels]),
+        &device,
+    );
+    fit.model
+        .forecast(x, &d)
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32 output")
+}
+
+/// A one-element tensor's value.
+fn scalar(t: Tensor<1>) -> f32 {
+    t.into_data().try_into_vec::<f32>().expect("f32 loss")[0]
+}

@@ -311,3 +311,133 @@ pub fn loss(path: &Path, id: &str, r: &FitRecord) -> Result<(), RenderError> {
     };
     render::render_lines(path, &s, &style)
 }
+
+/// Temporary (issue 11): every figure of a run on a small synthetic forecast, pinned by the
+/// FNV-1a hash and length of its PNG bytes while `render` is restructured. The figures' own
+/// choices (titles, styles, series) are what this adds over `render::golden`.
+#[cfg(test)]
+mod golden_tmp {
+    use super::*;
+    use crate::grid::LatLon;
+    use crate::hash::fnv1a;
+
+    /// 10-degree global grid, monthly 2000-01..2018-12, a seasonal cycle and a trend, land
+    /// in one box; a 2018 forecast (12 leads) that is the observations plus a bias.
+    fn fixture() -> (Cube, Forecast) {
+        let lat: Vec<f64> = (0..18).map(|i| 85.0 - 10.0 * i as f64).collect();
+        let lon: Vec<f64> = (0..36).map(|j| -175.0 + 10.0 * j as f64).collect();
+        let grid = LatLon { lat, lon };
+        let start = Period::month(2000, 1);
+        let steps = 19 * 12;
+        let mut values = Vec::with_capacity(steps * grid.ncells());
+        for t in 0..steps {
+            for &la in &grid.lat {
+                for &lo in &grid.lon {
+                    let land = (10.0..=50.0).contains(&la) && (0.0..=60.0).contains(&lo);
+                    let season = (t as f64 * std::f64::consts::TAU / 12.0).sin() * la / 30.0;
+                    let v = 28.0 * la.to_radians().cos() - 1.0
+                        + season
+                        + 0.01 * t as f64
+                        + 0.3 * (lo.to_radians() * 2.0 + t as f64 * 0.7).sin();
+                    values.push(if land { f32::NAN } else { v as f32 });
+                }
+            }
+        }
+        let cube = Cube {
+            grid: grid.clone(),
+            freq: Frequency::Monthly,
+            start,
+            values,
+            variable: "sst".into(),
+        };
+        let first = Period::month(2018, 1);
+        let t0 = cube.index_of(first).unwrap();
+        let n = grid.ncells();
+        let fc_values: Vec<f32> = (0..12)
+            .flat_map(|k| {
+                cube.step(t0 + k)
+                    .iter()
+                    .enumerate()
+                    .map(move |(c, &v)| v + 0.2 * ((c + k) % 7) as f32 - 0.5)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(fc_values.len(), 12 * n);
+        let ocean = |cells: std::ops::Range<usize>| -> Vec<usize> {
+            cells.filter(|&c| cube.step(0)[c].is_finite()).collect()
+        };
+        let regions = vec![
+            Region {
+                id: "north".into(),
+                cells: ocean(0..n / 2),
+            },
+            Region {
+                id: "south".into(),
+                cells: ocean(n / 2..n),
+            },
+        ];
+        let fc = Forecast {
+            grid,
+            freq: Frequency::Monthly,
+            first,
+            horizon: 12,
+            values: fc_values,
+            regions,
+        };
+        (cube, fc)
+    }
+
+    fn read(f: impl FnOnce(&Path) -> Result<(), RenderError>) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.png");
+        f(&path).unwrap();
+        std::fs::read(&path).unwrap()
+    }
+
+    #[test]
+    fn figures_are_byte_identical() {
+        let (cube, fc) = fixture();
+        let l = Labels {
+            product: "Synthetic SST".into(),
+            year: 2018,
+        };
+        let obs = observed_mean(&cube, &fc).unwrap();
+        let skill = crate::verify::evaluate(&cube, 18 * 12, &fc, 2018).unwrap();
+        let record = FitRecord {
+            losses: (0..30)
+                .map(|e| 0.5 * (-(e as f32) / 8.0).exp() + 0.01)
+                .collect(),
+            val_losses: (0..31)
+                .map(|e| 0.6 * (-(e as f32) / 10.0).exp() + 0.03)
+                .collect(),
+            best_epochs: vec![17, 20],
+            models: Vec::new(),
+        };
+        let got = [
+            ("forecast_map", read(|p| forecast_map(p, &fc, &l))),
+            ("observed_map", read(|p| observed_map(p, &fc, &obs, &l))),
+            ("error_map", read(|p| error_map(p, &fc, &obs, &l))),
+            ("skill_map", read(|p| skill_map(p, &fc, &skill, &l))),
+            (
+                "series",
+                read(|p| series(p, &cube, &fc, &fc.regions[0], &l)),
+            ),
+            ("loss", read(|p| loss(p, "north", &record))),
+        ];
+        let got: Vec<(&str, u64, usize)> =
+            got.iter().map(|(n, b)| (*n, fnv1a(b), b.len())).collect();
+        let want: [(&str, u64, usize); 6] = [
+            ("forecast_map", 0x209e61192b72da05, 130790),
+            ("observed_map", 0x52b5ded9542d2ae7, 101967),
+            ("error_map", 0xa96fa01fa9758737, 57478),
+            ("skill_map", 0x2aefa993b83f2002, 63832),
+            ("series", 0xf2cc0bad47524ce9, 168211),
+            ("loss", 0x3af7be8346cee14b, 74013),
+        ];
+        let table: String = got
+            .iter()
+            .map(|(n, h, l)| format!("    ({n:?}, 0x{h:016x}, {l}),\n"))
+            .collect();
+        assert!(got == want, "figures changed; now:\n{table}");
+    }
+}

@@ -19,6 +19,8 @@
 mod canvas;
 pub mod colormap;
 pub mod contour;
+#[cfg(test)]
+mod golden;
 pub mod heatmap;
 pub mod lines;
 

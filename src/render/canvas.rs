@@ -1,19 +1,14 @@
 //! Raster primitives shared by the figure renderers ([`super::heatmap`],
 //! [`super::lines`]): an RGB8 [`Canvas`] with rectangles, alpha blending and
 //! DejaVu Sans text (via `ab_glyph`), box-filtered anti-aliased strokes into
-//! coverage buffers, number formatting, PNG encoding and the atomic writer.
+//! coverage buffers, number formatting and PNG encoding.
 //!
 //! Why a separate module: both figure types must look alike (same font,
-//! sizes, frame and tick conventions) and write files the same way, so the
+//! sizes, frame and tick conventions) and encode PNGs the same way, so the
 //! pieces live here once instead of being copied per figure type.
 
-use super::RenderError;
 use ab_glyph::{point, Font as _, FontRef, GlyphId, PxScale, ScaleFont as _};
 use std::cell::RefCell;
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 pub(crate) const BLACK: [u8; 3] = [0, 0, 0];
@@ -439,47 +434,6 @@ pub(crate) fn encode_png(cv: &Canvas) -> Result<Vec<u8>, String> {
         )
         .map_err(|e| format!("PNG encoding failed: {e}"))?;
     Ok(out)
-}
-
-/// Write `bytes` to `path` atomically (temp file in the same directory,
-/// fsync, rename); the temp file is removed on failure.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let io_err = |source| RenderError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path.file_name().ok_or_else(|| RenderError::Draw {
-        path: path.to_path_buf(),
-        message: "output path has no file name".to_string(),
-    })?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(e));
-    }
-    // Best effort: persist the rename itself.
-    #[cfg(unix)]
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -18,18 +18,12 @@ use crate::hash::fnv1a;
 
 /// PNG bytes of a heatmap.
 fn heatmap(lat: &[f64], lon: &[f64], values: &[f32], style: &HeatmapStyle) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("h.png");
-    render_heatmap(&path, lat, lon, values, style).unwrap();
-    std::fs::read(&path).unwrap()
+    render_heatmap(lat, lon, values, style).unwrap()
 }
 
 /// PNG bytes of a line chart.
 fn lines(series: &[Series], style: &LineChartStyle) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("l.png");
-    render_lines(&path, series, style).unwrap();
-    std::fs::read(&path).unwrap()
+    render_lines(series, style).unwrap()
 }
 
 /// Cell centres `start, start + step, ...`, `n` of them.

@@ -1,5 +1,5 @@
 //! Global heatmap figures (matplotlib `pcolormesh` + `contour` + `colorbar`
-//! look-alike) rendered straight into an RGB buffer and written as PNG.
+//! look-alike) rendered straight into an RGB buffer and encoded as PNG.
 //!
 //! Why this design:
 //! * Speed: the map area (~700k pixels) is filled by looking up, for every
@@ -29,17 +29,14 @@
 //!   `plt.contour(z, n)` choice: `MaxNLocator(n + 1)` "nice" levels over the
 //!   finite data range, keeping those strictly inside it (so the count is
 //!   about `n`, and levels are round numbers such as 2, 4, ..., 28).
-//! * Output is written atomically: encode to memory, write a hidden
-//!   temporary file next to the target, fsync, rename.
+//! * Output is the PNG's bytes; the caller writes them (see [`super`]).
 
 use super::canvas::{
-    encode_png, fmt_num, round_half_away, snap, stroke_segment_with, write_atomic, Canvas, Font,
-    BLACK, WHITE,
+    encode_png, fmt_num, round_half_away, snap, stroke_segment_with, Canvas, Font, BLACK, WHITE,
 };
 use super::colormap::Colormap;
 use super::contour;
 use super::RenderError;
-use std::path::Path;
 
 /// Appearance of a heatmap figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,36 +82,28 @@ impl Default for HeatmapStyle {
     }
 }
 
-/// Render `values` on the (`lat`, `lon`) cell-centre grid and write a PNG.
+/// Render `values` on the (`lat`, `lon`) cell-centre grid; returns the PNG's bytes.
 ///
 /// `lat`: cell-centre latitudes, strictly monotonic (either direction);
 /// `lon`: cell-centre longitudes, strictly increasing;
-/// `values`: row-major `[lat][lon]`, NaN = land/missing (white, no contours).
-///
-/// The file appears under `path` only once completely written (temporary
-/// file `.<name>.tmp-<pid>-<n>` in the same directory, fsync, rename).
+/// `values`: row-major `[lat][lon]`, NaN = land/missing (`missing_color`, no contours).
 pub fn render_heatmap(
-    path: &Path,
     lat: &[f64],
     lon: &[f64],
     values: &[f32],
     style: &HeatmapStyle,
-) -> Result<(), RenderError> {
-    let draw_err = |message: String| RenderError::Draw {
-        path: path.to_path_buf(),
-        message,
-    };
+) -> Result<Vec<u8>, RenderError> {
+    let draw_err = |message: String| RenderError::Draw { message };
     let canvas = render_canvas(lat, lon, values, style).map_err(|f| match f {
         Failure::Shape { nlat, nlon, actual } => RenderError::Shape { nlat, nlon, actual },
         Failure::Draw(m) => draw_err(m),
     })?;
     let png = encode_png(&canvas).map_err(draw_err);
     canvas.recycle();
-    let png = png?;
-    write_atomic(path, &png)
+    png
 }
 
-/// Internal error before a path is attached.
+/// Internal error, before it is a [`RenderError`].
 enum Failure {
     Shape {
         nlat: usize,
@@ -589,14 +578,6 @@ fn draw_contours(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
-    use std::path::PathBuf;
-
-    fn tmpdir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("sstcast-render-{tag}-{}", std::process::id()));
-        fs::create_dir_all(&d).unwrap();
-        d
-    }
 
     /// 2-degree global grid, north to south, warm equator, NaN block.
     fn synthetic() -> (Vec<f64>, Vec<f64>, Vec<f32>) {
@@ -618,8 +599,6 @@ mod tests {
 
     #[test]
     fn renders_png_with_white_land_and_red_tropics() {
-        let dir = tmpdir("png");
-        let path = dir.join("map.png");
         let (lat, lon, v) = synthetic();
         let style = HeatmapStyle {
             title: "test".into(),
@@ -627,8 +606,8 @@ mod tests {
             height: 400,
             ..HeatmapStyle::default()
         };
-        render_heatmap(&path, &lat, &lon, &v, &style).unwrap();
-        let img = image::open(&path).unwrap().to_rgb8();
+        let png = render_heatmap(&lat, &lon, &v, &style).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
         assert_eq!(img.dimensions(), (700, 400));
         // Recover the map rectangle from the frame: scan the middle row
         // left to right for the first black pixel after the labels.
@@ -652,10 +631,6 @@ mod tests {
         let (x, y) = to_px(-99.0, 86.0);
         let p = img.get_pixel(x, y).0;
         assert!(p[2] > p[0], "expected blue, got {p:?}");
-        // No temporary files left behind.
-        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().collect();
-        assert_eq!(leftovers.len(), 1);
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Find the map frame in a rendered image: the longest black vertical
@@ -692,9 +667,7 @@ mod tests {
 
     #[test]
     fn shape_mismatch_is_reported() {
-        let path = std::env::temp_dir().join("never-written.png");
         let err = render_heatmap(
-            &path,
             &[1.0, 0.0],
             &[0.0, 1.0, 2.0],
             &[0.0; 5],
@@ -709,14 +682,11 @@ mod tests {
                 actual: 5
             }
         ));
-        assert!(!path.exists());
     }
 
     #[test]
     fn bad_coordinates_are_draw_errors() {
-        let path = std::env::temp_dir().join("never-written-2.png");
         let r = render_heatmap(
-            &path,
             &[0.0, 0.0],
             &[0.0, 1.0],
             &[0.0; 4],

@@ -1,12 +1,13 @@
 //! Line charts (matplotlib `plt.plot` + `legend` + `grid` look-alike) for
-//! loss curves and time series, rendered into an RGB buffer and written as
+//! loss curves and time series, rendered into an RGB buffer and encoded as
 //! PNG.
 //!
 //! Why this design:
 //! * Same machinery and look as [`super::heatmap`]: the figure is rasterised
 //!   by the private `canvas` module (DejaVu Sans text through `ab_glyph`, 1-pixel
-//!   frame and ticks snapped to whole pixels, atomic PNG write), so no
-//!   plotting backend, Python or system font is needed.
+//!   frame and ticks snapped to whole pixels, PNG encoding), so no
+//!   plotting backend, Python or system font is needed. The caller writes
+//!   the bytes (see [`super`]).
 //! * Lines are anti-aliased by box-filtered coverage: every segment of a
 //!   series adds its coverage (max, not sum) to a plot-sized buffer that is
 //!   blended once in the series colour. Joins are round and never darker
@@ -37,12 +38,9 @@
 //!   preferring upper right, then upper left, lower left, lower right (the
 //!   order of matplotlib's `loc="best"`).
 
-use super::canvas::{
-    encode_png, fmt_num, snap, stroke_capped, write_atomic, Canvas, Font, BLACK, WHITE,
-};
+use super::canvas::{encode_png, fmt_num, snap, stroke_capped, Canvas, Font, BLACK, WHITE};
 use super::contour;
 use super::RenderError;
-use std::path::Path;
 
 /// matplotlib's default `tab10` colour cycle (`C0` .. `C9`).
 pub const TAB10: [[u8; 3]; 10] = [
@@ -126,31 +124,18 @@ impl Default for LineChartStyle {
     }
 }
 
-/// Render `series` as a line chart and write it as a PNG to `path`.
+/// Render `series` as a line chart; returns the PNG's bytes.
 ///
 /// Errors ([`RenderError::Chart`]) when `series` is empty, a series has
 /// `x.len() != y.len()` or a non-positive/non-finite width, nothing is
 /// drawable (no point with finite x and y, positive y on a log axis), the
 /// figure size is outside 64..=8192 pixels or too small for the axes.
-/// The file appears under `path` only once completely written (temporary
-/// file in the same directory, fsync, rename).
-pub fn render_lines(
-    path: &Path,
-    series: &[Series],
-    style: &LineChartStyle,
-) -> Result<(), RenderError> {
-    let err = |message: String| RenderError::Chart {
-        path: path.to_path_buf(),
-        message,
-    };
-    if path.file_name().is_none() {
-        return Err(err("output path has no file name".to_string()));
-    }
+pub fn render_lines(series: &[Series], style: &LineChartStyle) -> Result<Vec<u8>, RenderError> {
+    let err = |message: String| RenderError::Chart { message };
     let (cv, _) = render_canvas(series, style).map_err(err)?;
     let png = encode_png(&cv).map_err(err);
     cv.recycle();
-    let png = png?;
-    write_atomic(path, &png)
+    png
 }
 
 /// Grid lines.
@@ -944,14 +929,6 @@ fn draw_legend(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
-    use std::path::PathBuf;
-
-    fn tmpdir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("sstcast-lines-{tag}-{}", std::process::id()));
-        fs::create_dir_all(&d).unwrap();
-        d
-    }
 
     fn pixel(cv: &Canvas, x: i32, y: i32) -> [u8; 3] {
         let i = (y * cv.w + x) as usize * 3;
@@ -966,8 +943,6 @@ mod tests {
 
     #[test]
     fn renders_png_of_requested_size() {
-        let dir = tmpdir("size");
-        let path = dir.join("chart.png");
         let s = Series {
             label: "a".into(),
             x: vec![0.0, 1.0, 2.0],
@@ -980,12 +955,9 @@ mod tests {
             height: 360,
             ..LineChartStyle::default()
         };
-        render_lines(&path, &[s], &style).unwrap();
-        let img = image::open(&path).unwrap().to_rgb8();
+        let png = render_lines(&[s], &style).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
         assert_eq!(img.dimensions(), (640, 360));
-        // No temporary files left behind.
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -1104,24 +1076,22 @@ mod tests {
 
     #[test]
     fn invalid_inputs_are_errors() {
-        let path = std::env::temp_dir().join("sstcast-lines-never-written.png");
         let style = LineChartStyle::default();
-        let r = render_lines(&path, &[], &style);
+        let r = render_lines(&[], &style);
         assert!(matches!(r, Err(RenderError::Chart { .. })));
         let bad = Series {
             x: vec![0.0, 1.0],
             y: vec![0.0],
             ..Series::default()
         };
-        let r = render_lines(&path, &[bad], &style);
+        let r = render_lines(&[bad], &style);
         assert!(matches!(r, Err(RenderError::Chart { .. })));
         let nan = Series {
             x: vec![0.0, 1.0],
             y: vec![f64::NAN, f64::NAN],
             ..Series::default()
         };
-        assert!(render_lines(&path, &[nan], &style).is_err());
-        assert!(!path.exists());
+        assert!(render_lines(&[nan], &style).is_err());
     }
 
     #[test]

@@ -14,16 +14,32 @@
 //! * [`contour`]: marching squares and matplotlib-like level/tick selection.
 //! * [`heatmap`]: map layout and rasterisation.
 //! * [`lines`]: line charts (loss curves, time series with a forecast).
-//! * `canvas` (private): the RGB canvas, text, anti-aliased strokes and the
-//!   PNG encoder shared by the figure types.
+//!
+//! Private building blocks shared by the figure types:
+//! * `canvas`: the RGB8 canvas (rectangles, blending, coverage buffers);
+//! * `text`: DejaVu Sans glyphs on the canvas, tick labels with exponents;
+//! * `stroke`: anti-aliased segments, polylines and dashes into coverage buffers;
+//! * `ticks`: tick values and labels (linear, log, degrees) and number format;
+//! * `axes`: frame, ticks, tick labels, grid, axis labels and title;
+//! * `legend`: the line charts' legend;
+//! * `png`: encoding;
+//! * `golden` (tests): the PNG bytes of representative figures, pinned.
+//!
+//! Layering: render uses only std, external crates and [`crate::error_class`].
 
+mod axes;
 mod canvas;
 pub mod colormap;
 pub mod contour;
 #[cfg(test)]
 mod golden;
 pub mod heatmap;
+mod legend;
 pub mod lines;
+mod png;
+mod stroke;
+mod text;
+mod ticks;
 
 pub use colormap::Colormap;
 pub use heatmap::{render_heatmap, HeatmapStyle, LAND_GREY};

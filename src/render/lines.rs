@@ -24,7 +24,7 @@
 //!   `vertical_line` (as `axvline` does). A log y axis spans whole decades
 //!   covering the positive data (matplotlib's classic `round_numbers`).
 //! * Ticks: numeric ticks are matplotlib's `MaxNLocator('auto')`
-//!   ([`contour::nice_ticks`]), with as many bins as fit the axis length
+//!   ([`super::contour::nice_ticks`]), with as many bins as fit the axis length
 //!   (label spacing >= 3 font sizes on x, 2 on y, at most 9), labelled with
 //!   the decimals the step needs and a Unicode minus. Log ticks sit at every
 //!   power of ten, labelled with Unicode superscripts (`10⁻³`, `10⁰`; not

@@ -1,7 +1,8 @@
 //! The figures of a run, as people put them in reports.
 //!
 //! [`crate::render`] knows how to draw a map or a line chart; this module decides what goes
-//! into each figure of a forecast run:
+//! into each figure of a forecast run. Each function returns the figure's PNG bytes; the
+//! pipeline writes them with the run's other outputs:
 //! - `sst_forecast_<Y>.png`: the forecast's mean over the leads (the annual mean for a
 //!   12-month forecast), in the style of the original project's 2018 map;
 //! - `observed_<Y>.png`: the same for the observations, for side-by-side use;
@@ -12,8 +13,6 @@
 //!   the forecast, and the observations of Y (the original project's time-series figure);
 //! - `loss_<region>.png` for named regions: training and validation loss per epoch on a log
 //!   scale (the original project's loss figure).
-
-use std::path::Path;
 
 use crate::fit::FitRecord;
 use crate::forecast::Forecast;
@@ -48,7 +47,7 @@ fn span_label(fc: &Forecast) -> String {
 }
 
 /// The forecast map.
-pub fn forecast_map(path: &Path, fc: &Forecast, l: &Labels) -> Result<(), RenderError> {
+pub fn forecast_map(fc: &Forecast, l: &Labels) -> Result<Vec<u8>, RenderError> {
     let style = HeatmapStyle {
         title: format!(
             "{} sea surface temperature forecast, {} (sstcast)",
@@ -58,13 +57,7 @@ pub fn forecast_map(path: &Path, fc: &Forecast, l: &Labels) -> Result<(), Render
         units_label: "Sea surface temperature (°C)".into(),
         ..HeatmapStyle::default()
     };
-    render::render_heatmap(
-        path,
-        &fc.grid.lat,
-        &fc.grid.lon,
-        &fc.mean_over_leads(),
-        &style,
-    )
+    render::render_heatmap(&fc.grid.lat, &fc.grid.lon, &fc.mean_over_leads(), &style)
 }
 
 /// Observed mean over the forecast leads, where every lead is observed; `None` otherwise.
@@ -85,12 +78,7 @@ pub fn observed_mean(cube: &Cube, fc: &Forecast) -> Option<Vec<f32>> {
 }
 
 /// The observed mean map, same style as the forecast map.
-pub fn observed_map(
-    path: &Path,
-    fc: &Forecast,
-    obs: &[f32],
-    l: &Labels,
-) -> Result<(), RenderError> {
+pub fn observed_map(fc: &Forecast, obs: &[f32], l: &Labels) -> Result<Vec<u8>, RenderError> {
     let style = HeatmapStyle {
         title: format!(
             "{} sea surface temperature, observed, {}",
@@ -100,11 +88,11 @@ pub fn observed_map(
         units_label: "Sea surface temperature (°C)".into(),
         ..HeatmapStyle::default()
     };
-    render::render_heatmap(path, &fc.grid.lat, &fc.grid.lon, obs, &style)
+    render::render_heatmap(&fc.grid.lat, &fc.grid.lon, obs, &style)
 }
 
 /// Forecast minus observed (mean over the leads), diverging colours centred on 0.
-pub fn error_map(path: &Path, fc: &Forecast, obs: &[f32], l: &Labels) -> Result<(), RenderError> {
+pub fn error_map(fc: &Forecast, obs: &[f32], l: &Labels) -> Result<Vec<u8>, RenderError> {
     let err: Vec<f32> = fc
         .mean_over_leads()
         .iter()
@@ -125,7 +113,7 @@ pub fn error_map(path: &Path, fc: &Forecast, obs: &[f32], l: &Labels) -> Result<
         missing_color: LAND_GREY,
         ..HeatmapStyle::default()
     };
-    render::render_heatmap(path, &fc.grid.lat, &fc.grid.lon, &err, &style)
+    render::render_heatmap(&fc.grid.lat, &fc.grid.lon, &err, &style)
 }
 
 /// Per region: the model's RMSE averaged over the verified leads, over that of the best
@@ -133,12 +121,7 @@ pub fn error_map(path: &Path, fc: &Forecast, obs: &[f32], l: &Labels) -> Result<
 /// ratios: at a single lead the best of three references is often lucky, and ratios to it
 /// are skewed upward (in the 2018 hindcast most of the ocean sat at 1.5 or more, the top of
 /// the scale, while the model's global RMSE was within 1% of damped persistence's).
-pub fn skill_map(
-    path: &Path,
-    fc: &Forecast,
-    skill: &SkillReport,
-    l: &Labels,
-) -> Result<(), RenderError> {
+pub fn skill_map(fc: &Forecast, skill: &SkillReport, l: &Labels) -> Result<Vec<u8>, RenderError> {
     let mut ratio = vec![f32::NAN; fc.grid.ncells()];
     let average = |id: &str, m: Method| -> Option<f64> {
         let v: Vec<f64> = (1..=skill.leads)
@@ -173,7 +156,7 @@ pub fn skill_map(
         missing_color: LAND_GREY,
         ..HeatmapStyle::default()
     };
-    render::render_heatmap(path, &fc.grid.lat, &fc.grid.lon, &ratio, &style)
+    render::render_heatmap(&fc.grid.lat, &fc.grid.lon, &ratio, &style)
 }
 
 /// Fractional year of the middle of a period, for time axes.
@@ -202,13 +185,7 @@ fn region_mean(map: &[f32], cells: &[usize], w: &[f64]) -> f64 {
 }
 
 /// The time-series figure of one region.
-pub fn series(
-    path: &Path,
-    cube: &Cube,
-    fc: &Forecast,
-    r: &Region,
-    l: &Labels,
-) -> Result<(), RenderError> {
+pub fn series(cube: &Cube, fc: &Forecast, r: &Region, l: &Labels) -> Result<Vec<u8>, RenderError> {
     let w = cube.grid.area_weights();
     let (mut px, mut py, mut ox, mut oy) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for t in 0..cube.len() {
@@ -278,11 +255,11 @@ pub fn series(
         )),
         ..LineChartStyle::default()
     };
-    render::render_lines(path, &s, &style)
+    render::render_lines(&s, &style)
 }
 
 /// The loss figure of one region (first ensemble member).
-pub fn loss(path: &Path, id: &str, r: &FitRecord) -> Result<(), RenderError> {
+pub fn loss(id: &str, r: &FitRecord) -> Result<Vec<u8>, RenderError> {
     let train = Series {
         label: "training".into(),
         x: (1..=r.losses.len()).map(|e| e as f64).collect(),
@@ -309,5 +286,132 @@ pub fn loss(path: &Path, id: &str, r: &FitRecord) -> Result<(), RenderError> {
         vertical_line: (!r.val_losses.is_empty()).then(|| (best as f64, "kept".into())),
         ..LineChartStyle::default()
     };
-    render::render_lines(path, &s, &style)
+    render::render_lines(&s, &style)
+}
+
+/// Every figure of a run on a small synthetic forecast, pinned by the FNV-1a hash and length
+/// of its PNG bytes (recorded before issue 11's restructuring of `render`). The drawing itself
+/// is pinned by `render::golden`; this adds the figures' own choices (titles, styles, the
+/// series and averages they plot). When a figure is changed on purpose, record the new
+/// values printed by the failure in the same commit.
+#[cfg(test)]
+mod golden {
+    use super::*;
+    use crate::grid::LatLon;
+    use crate::hash::fnv1a;
+
+    /// 10-degree global grid, monthly 2000-01..2018-12, a seasonal cycle and a trend, land
+    /// in one box; a 2018 forecast (12 leads) that is the observations plus a bias.
+    fn fixture() -> (Cube, Forecast) {
+        let lat: Vec<f64> = (0..18).map(|i| 85.0 - 10.0 * i as f64).collect();
+        let lon: Vec<f64> = (0..36).map(|j| -175.0 + 10.0 * j as f64).collect();
+        let grid = LatLon { lat, lon };
+        let start = Period::month(2000, 1);
+        let steps = 19 * 12;
+        let mut values = Vec::with_capacity(steps * grid.ncells());
+        for t in 0..steps {
+            for &la in &grid.lat {
+                for &lo in &grid.lon {
+                    let land = (10.0..=50.0).contains(&la) && (0.0..=60.0).contains(&lo);
+                    let season = (t as f64 * std::f64::consts::TAU / 12.0).sin() * la / 30.0;
+                    let v = 28.0 * la.to_radians().cos() - 1.0
+                        + season
+                        + 0.01 * t as f64
+                        + 0.3 * (lo.to_radians() * 2.0 + t as f64 * 0.7).sin();
+                    values.push(if land { f32::NAN } else { v as f32 });
+                }
+            }
+        }
+        let cube = Cube {
+            grid: grid.clone(),
+            freq: Frequency::Monthly,
+            start,
+            values,
+            variable: "sst".into(),
+        };
+        let first = Period::month(2018, 1);
+        let t0 = cube.index_of(first).unwrap();
+        let n = grid.ncells();
+        let fc_values: Vec<f32> = (0..12)
+            .flat_map(|k| {
+                cube.step(t0 + k)
+                    .iter()
+                    .enumerate()
+                    .map(move |(c, &v)| v + 0.2 * ((c + k) % 7) as f32 - 0.5)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(fc_values.len(), 12 * n);
+        let ocean = |cells: std::ops::Range<usize>| -> Vec<usize> {
+            cells.filter(|&c| cube.step(0)[c].is_finite()).collect()
+        };
+        let regions = vec![
+            Region {
+                id: "north".into(),
+                cells: ocean(0..n / 2),
+            },
+            Region {
+                id: "south".into(),
+                cells: ocean(n / 2..n),
+            },
+        ];
+        let fc = Forecast {
+            grid,
+            freq: Frequency::Monthly,
+            first,
+            horizon: 12,
+            values: fc_values,
+            regions,
+        };
+        (cube, fc)
+    }
+
+    #[test]
+    fn figures_are_byte_identical() {
+        let (cube, fc) = fixture();
+        let l = Labels {
+            product: "Synthetic SST".into(),
+            year: 2018,
+        };
+        let obs = observed_mean(&cube, &fc).unwrap();
+        let skill = crate::verify::evaluate(&cube, 18 * 12, &fc, 2018).unwrap();
+        let record = FitRecord {
+            losses: (0..30)
+                .map(|e| 0.5 * (-(e as f32) / 8.0).exp() + 0.01)
+                .collect(),
+            val_losses: (0..31)
+                .map(|e| 0.6 * (-(e as f32) / 10.0).exp() + 0.03)
+                .collect(),
+            best_epochs: vec![17, 20],
+            models: Vec::new(),
+        };
+        let got = [
+            ("forecast_map", forecast_map(&fc, &l)),
+            ("observed_map", observed_map(&fc, &obs, &l)),
+            ("error_map", error_map(&fc, &obs, &l)),
+            ("skill_map", skill_map(&fc, &skill, &l)),
+            ("series", series(&cube, &fc, &fc.regions[0], &l)),
+            ("loss", loss("north", &record)),
+        ];
+        let got: Vec<(&str, u64, usize)> = got
+            .iter()
+            .map(|(n, b)| {
+                let b = b.as_ref().unwrap();
+                (*n, fnv1a(b), b.len())
+            })
+            .collect();
+        let want: [(&str, u64, usize); 6] = [
+            ("forecast_map", 0x209e61192b72da05, 130790),
+            ("observed_map", 0x52b5ded9542d2ae7, 101967),
+            ("error_map", 0xa96fa01fa9758737, 57478),
+            ("skill_map", 0x2aefa993b83f2002, 63832),
+            ("series", 0xf2cc0bad47524ce9, 168211),
+            ("loss", 0x3af7be8346cee14b, 74013),
+        ];
+        let table: String = got
+            .iter()
+            .map(|(n, h, l)| format!("    ({n:?}, 0x{h:016x}, {l}),\n"))
+            .collect();
+        assert!(got == want, "figures changed; now:\n{table}");
+    }
 }

@@ -101,9 +101,15 @@ pub enum PipelineError {
     /// GeoTIFF output.
     #[error(transparent)]
     GeoTiff(#[from] GeoTiffError),
-    /// PNG output.
-    #[error(transparent)]
-    Render(#[from] RenderError),
+    /// A figure that cannot be drawn (`path`: the figure's final path).
+    #[error("{path}: {source}")]
+    Render {
+        /// The figure.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: RenderError,
+    },
     /// Preparing or committing the outputs (directory, read-only earlier output, disk full).
     #[error(transparent)]
     Outputs(#[from] OutputError),
@@ -159,7 +165,7 @@ impl PipelineError {
             Self::Region(e) => e.class(),
             Self::Fit(e) => e.class(),
             Self::GeoTiff(e) => e.class(),
-            Self::Render(e) => e.class(),
+            Self::Render { source, .. } => source.class(),
             Self::Outputs(e) => e.class(),
             Self::Lock(e) => e.class(),
             Self::Checkpoint(e) => e.class(),

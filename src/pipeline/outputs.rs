@@ -27,6 +27,7 @@ use crate::forecast::Forecast;
 use crate::io::geotiff;
 use crate::io::netcdf::{self as nc, ForecastFile};
 use crate::io::staging::{OutputError, Staging};
+use crate::render::RenderError;
 use crate::time::{Frequency, Period};
 use crate::verify::{self, SkillReport};
 
@@ -135,6 +136,20 @@ impl OutputSet {
         })
     }
 
+    /// Writes the figure `png` as `file`; a figure that cannot be drawn is an error naming
+    /// the file.
+    fn write_figure(
+        &mut self,
+        file: &OutputFile,
+        png: Result<Vec<u8>, RenderError>,
+    ) -> Result<(), PipelineError> {
+        let png = png.map_err(|source| PipelineError::Render {
+            path: self.dir.join(file.name(self.year)),
+            source,
+        })?;
+        self.write(file, &png)
+    }
+
     /// Puts every written file in place; returns their final paths.
     pub fn commit(self) -> Result<Vec<PathBuf>, OutputError> {
         self.stage.commit()
@@ -158,8 +173,8 @@ impl OutputSet {
             write_geotiff(&path, session, fc, &prov)?;
         }
         if formats.contains(&Format::Png) {
-            let path = self.path(&OutputFile::Map);
-            figures::forecast_map(&path, fc, &labels(rc, session))?;
+            let png = figures::forecast_map(fc, &labels(rc, session));
+            self.write_figure(&OutputFile::Map, png)?;
         }
         Ok(())
     }
@@ -184,22 +199,22 @@ impl OutputSet {
         let labels = labels(rc, session);
         if let Some(report) = &skill {
             if let Some(obs) = figures::observed_mean(&session.cube, fc) {
-                let path = self.path(&OutputFile::ObservedMap);
-                figures::observed_map(&path, fc, &obs, &labels)?;
-                let path = self.path(&OutputFile::ErrorMap);
-                figures::error_map(&path, fc, &obs, &labels)?;
+                let png = figures::observed_map(fc, &obs, &labels);
+                self.write_figure(&OutputFile::ObservedMap, png)?;
+                let png = figures::error_map(fc, &obs, &labels);
+                self.write_figure(&OutputFile::ErrorMap, png)?;
             }
-            let path = self.path(&OutputFile::SkillMap);
-            figures::skill_map(&path, fc, report, &labels)?;
+            let png = figures::skill_map(fc, report, &labels);
+            self.write_figure(&OutputFile::SkillMap, png)?;
         }
         for b in &rc.pipeline.regions.boxes {
             if let Some(r) = fc.regions.iter().find(|r| r.id == b.name) {
-                let path = self.path(&OutputFile::Series(r.id.clone()));
-                figures::series(&path, &session.cube, fc, r, &labels)?;
+                let png = figures::series(&session.cube, fc, r, &labels);
+                self.write_figure(&OutputFile::Series(r.id.clone()), png)?;
                 let record = records.iter().find(|(id, _)| *id == r.id);
                 if let Some((id, rec)) = record.filter(|(_, rec)| !rec.losses.is_empty()) {
-                    let path = self.path(&OutputFile::Loss(id.to_string()));
-                    figures::loss(&path, id, rec)?;
+                    let png = figures::loss(id, rec);
+                    self.write_figure(&OutputFile::Loss(id.to_string()), png)?;
                 }
             }
         }

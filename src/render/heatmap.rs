@@ -1,5 +1,5 @@
 //! Global heatmap figures (matplotlib `pcolormesh` + `contour` + `colorbar`
-//! look-alike) rendered straight into an RGB buffer and written as PNG.
+//! look-alike) rendered straight into an RGB buffer and encoded as PNG.
 //!
 //! Why this design:
 //! * Speed: the map area (~700k pixels) is filled by looking up, for every
@@ -14,11 +14,8 @@
 //!   tick labels such as `60°S` / `120°W` and a title, all in DejaVu Sans
 //!   (embedded through the `dejavu` crate, so no system fonts are needed).
 //!   Values are clipped to `[vmin, vmax]` for colouring; NaN cells stay white.
-//! * Text is rasterised with `ab_glyph` (the rasteriser behind plotters'
-//!   `ab_glyph` feature) and blended into our own buffer, with sub-pixel
-//!   glyph positions, side bearings and kerning. plotters' own text path
-//!   drops each glyph's left side bearing and truncates positions, which
-//!   visibly garbles letter spacing ("SS T"), so it is not used here.
+//! * Text, frame and ticks are those of the line charts ([`super::text`],
+//!   [`super::axes`]): the map and the colorbar are two framed `Axes`.
 //! * Periodic longitudes: when the cell edges span exactly 360 degrees the
 //!   grid is treated as periodic. The x-axis then covers 360 degrees starting
 //!   at a round value (e.g. a 2-degree grid with centres -180..178 is shown
@@ -29,17 +26,17 @@
 //!   `plt.contour(z, n)` choice: `MaxNLocator(n + 1)` "nice" levels over the
 //!   finite data range, keeping those strictly inside it (so the count is
 //!   about `n`, and levels are round numbers such as 2, 4, ..., 28).
-//! * Output is written atomically: encode to memory, write a hidden
-//!   temporary file next to the target, fsync, rename.
+//! * Output is the PNG's bytes; the caller writes them (see [`super`]).
 
-use super::canvas::{
-    encode_png, fmt_num, round_half_away, snap, stroke_segment_with, write_atomic, Canvas, Font,
-    BLACK, WHITE,
-};
+use super::axes::{Axes, Metrics, Placed};
+use super::canvas::{round_half_away, Canvas, WHITE};
 use super::colormap::Colormap;
 use super::contour;
+use super::png::encode_png;
+use super::stroke::stroke_segment_with;
+use super::text::{Font, LabelFont};
+use super::ticks::{degree_ticks, fmt_num, lat_label, lon_label};
 use super::RenderError;
-use std::path::Path;
 
 /// Appearance of a heatmap figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,49 +82,21 @@ impl Default for HeatmapStyle {
     }
 }
 
-/// Render `values` on the (`lat`, `lon`) cell-centre grid and write a PNG.
+/// Render `values` on the (`lat`, `lon`) cell-centre grid; returns the PNG's bytes.
 ///
 /// `lat`: cell-centre latitudes, strictly monotonic (either direction);
 /// `lon`: cell-centre longitudes, strictly increasing;
-/// `values`: row-major `[lat][lon]`, NaN = land/missing (white, no contours).
-///
-/// The file appears under `path` only once completely written (temporary
-/// file `.<name>.tmp-<pid>-<n>` in the same directory, fsync, rename).
+/// `values`: row-major `[lat][lon]`, NaN = land/missing (`missing_color`, no contours).
 pub fn render_heatmap(
-    path: &Path,
     lat: &[f64],
     lon: &[f64],
     values: &[f32],
     style: &HeatmapStyle,
-) -> Result<(), RenderError> {
-    let draw_err = |message: String| RenderError::Draw {
-        path: path.to_path_buf(),
-        message,
-    };
-    let canvas = render_canvas(lat, lon, values, style).map_err(|f| match f {
-        Failure::Shape { nlat, nlon, actual } => RenderError::Shape { nlat, nlon, actual },
-        Failure::Draw(m) => draw_err(m),
-    })?;
-    let png = encode_png(&canvas).map_err(draw_err);
+) -> Result<Vec<u8>, RenderError> {
+    let canvas = render_canvas(lat, lon, values, style)?;
+    let png = encode_png(&canvas).map_err(|message| RenderError::Draw { message });
     canvas.recycle();
-    let png = png?;
-    write_atomic(path, &png)
-}
-
-/// Internal error before a path is attached.
-enum Failure {
-    Shape {
-        nlat: usize,
-        nlon: usize,
-        actual: usize,
-    },
-    Draw(String),
-}
-
-impl From<String> for Failure {
-    fn from(m: String) -> Self {
-        Failure::Draw(m)
-    }
+    png
 }
 
 /// Contour line width in pixels at the reference size (matplotlib 0.5 pt at
@@ -195,50 +164,177 @@ impl AxisCells {
     }
 }
 
-fn lon_label(v: f64, step: f64) -> String {
-    let v = if (-180.0..=180.0).contains(&v) {
-        v
-    } else {
-        let w = (v + 180.0).rem_euclid(360.0) - 180.0;
-        if w == -180.0 {
-            180.0
+/// The part of the plane the map shows, in degrees.
+struct Extent {
+    /// West and east edges.
+    x0: f64,
+    x1: f64,
+    /// South and north edges.
+    y0: f64,
+    y1: f64,
+    dx: f64,
+    dy: f64,
+    /// The longitudes wrap around the globe.
+    periodic: bool,
+    /// The grid's own west edge (the periodic view may start elsewhere).
+    e0: f64,
+}
+
+impl Extent {
+    fn of(xcells: &AxisCells, ycells: &AxisCells) -> Result<Self, String> {
+        let (nlat, nlon) = (ycells.n(), xcells.n());
+        let e0 = xcells.edges[0];
+        let first_w = xcells.edges[1] - e0;
+        let span = xcells.edges[nlon] - e0;
+        let periodic = (span - 360.0).abs() < 1e-6 * 360.0;
+        let (x0, x1) = if periodic {
+            let round = (e0 / 30.0).round() * 30.0;
+            let start = if (round - e0).abs() <= first_w {
+                round
+            } else {
+                e0
+            };
+            (start, start + 360.0)
         } else {
-            w
+            (e0, xcells.edges[nlon])
+        };
+        let y0 = ycells.edges[0].max(-90.0);
+        let y1 = ycells.edges[nlat].min(90.0);
+        if y1 <= y0 {
+            return Err("latitudes lie outside -90..90".to_string());
         }
-    };
-    if v.abs() < 1e-9 {
-        return "0°".to_string();
+        Ok(Self {
+            x0,
+            x1,
+            y0,
+            y1,
+            dx: x1 - x0,
+            dy: y1 - y0,
+            periodic,
+            e0,
+        })
     }
-    let hemi = if v < 0.0 { "W" } else { "E" };
-    format!("{}°{}", fmt_num(v.abs(), step), hemi)
 }
 
-fn lat_label(v: f64, step: f64) -> String {
-    if v.abs() < 1e-9 {
-        return "0°".to_string();
-    }
-    let hemi = if v < 0.0 { "S" } else { "N" };
-    format!("{}°{}", fmt_num(v.abs(), step), hemi)
+/// Where everything goes, and the fonts and ticks decided along the way.
+struct Layout {
+    m: Metrics,
+    tick_text: LabelFont,
+    title_font: Font,
+    /// The map rectangle (inside its frame).
+    x0: i32,
+    y0: i32,
+    mw: i32,
+    mh: i32,
+    /// Gap between the map and the colorbar, colorbar width.
+    cb_gap: i32,
+    cb_w: i32,
+    /// Widest colorbar tick label that may occur (the units label goes beyond it).
+    max_cb_w: i32,
+    lon_ticks: Vec<(f64, String)>,
+    lat_ticks: Vec<(f64, String)>,
 }
 
-/// Round-degree tick positions within `[lo, hi]`, at most `max_ticks`.
-fn degree_ticks(lo: f64, hi: f64, max_ticks: usize) -> (Vec<f64>, f64) {
-    const STEPS: [f64; 16] = [
-        0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 180.0,
-    ];
-    let eps = (hi - lo) * 1e-9;
-    let ticks_for = |step: f64| -> Vec<f64> {
-        let first = ((lo - eps) / step).ceil() as i64;
-        let last = ((hi + eps) / step).floor() as i64;
-        (first..=last).map(|k| k as f64 * step).collect()
-    };
-    for step in STEPS {
-        let t = ticks_for(step);
-        if t.len() <= max_ticks {
-            return (t, step);
+/// Most colorbar tick intervals (matplotlib's `MaxNLocator('auto')` limit).
+const CB_NBINS_MAX: usize = 9;
+
+impl Layout {
+    fn new(style: &HeatmapStyle, ext: &Extent) -> Result<Self, String> {
+        let (w, h) = (style.width, style.height);
+        let (vmin, vmax) = (style.vmin as f64, style.vmax as f64);
+        let m = Metrics::new(w, h, (REF_W, REF_H));
+        let (lw, tick_len, pad, outer) = (m.lw, m.tick_len, m.pad, m.outer);
+        let tick_text = LabelFont::new(14.0 * m.kt)?;
+        let tick_font = &tick_text.font;
+        let title_font = Font::new(17.0 * m.kt)?;
+
+        let (lon_ticks, lon_step) = degree_ticks(ext.x0, ext.x1, 7);
+        let (lat_ticks, lat_step) = degree_ticks(ext.y0, ext.y1, 7);
+        let lon_ticks: Vec<(f64, String)> = lon_ticks
+            .into_iter()
+            .map(|v| (v, lon_label(v, lon_step)))
+            .collect();
+        let lat_ticks: Vec<(f64, String)> = lat_ticks
+            .into_iter()
+            .map(|v| (v, lat_label(v, lat_step)))
+            .collect();
+        let max_lat_w = lat_ticks
+            .iter()
+            .map(|(_, s)| tick_font.width(s).ceil() as i32)
+            .max()
+            .unwrap_or(0);
+
+        // Colorbar ticks depend on its height, which depends on the layout; the
+        // label widths are estimated with the widest plausible tick set.
+        let cb_est: Vec<f64> = contour::nice_ticks(vmin, vmax, CB_NBINS_MAX);
+        let cb_est_step = contour::nice_step(vmin, vmax, CB_NBINS_MAX);
+        let max_cb_w = cb_est
+            .iter()
+            .map(|&v| tick_font.width(&fmt_num(v, cb_est_step)).ceil() as i32)
+            .max()
+            .unwrap_or(0);
+        let cb_gap = m.px(25.0);
+        let cb_w = m.px(22.0);
+        let label_thick = if style.units_label.is_empty() {
+            0
+        } else {
+            (tick_font.em * 1.2).round() as i32
+        };
+
+        let left = outer + max_lat_w + pad + tick_len + lw;
+        let right =
+            lw + cb_gap + cb_w + lw + tick_len + pad + max_cb_w + m.px(10.0) + label_thick + outer;
+        let top = if style.title.is_empty() {
+            outer
+        } else {
+            outer + (title_font.em * 1.2).round() as i32 + m.px(8.0)
+        };
+        let bottom = lw + tick_len + pad + tick_font.cap().ceil() as i32 + outer;
+        let avail_w = w as i32 - left - right;
+        let avail_h = h as i32 - top - bottom;
+        if avail_w < 32 || avail_h < 16 {
+            return Err(format!("figure {w} x {h} is too small for the axes"));
+        }
+        // Equal aspect in degrees (plate carree), centred in the free space.
+        let ppd = (avail_w as f64 / ext.dx).min(avail_h as f64 / ext.dy);
+        let mw = ((ext.dx * ppd).round() as i32).clamp(1, avail_w);
+        let mh = ((ext.dy * ppd).round() as i32).clamp(1, avail_h);
+        Ok(Self {
+            m,
+            tick_text,
+            title_font,
+            x0: left + (avail_w - mw) / 2,
+            y0: top + (avail_h - mh) / 2,
+            mw,
+            mh,
+            cb_gap,
+            cb_w,
+            max_cb_w,
+            lon_ticks,
+            lat_ticks,
+        })
+    }
+
+    /// The map rectangle as axes.
+    fn map(&self) -> Axes<'_> {
+        Axes {
+            x0: self.x0,
+            y0: self.y0,
+            w: self.mw,
+            h: self.mh,
+            m: &self.m,
+            font: &self.tick_text,
         }
     }
-    (ticks_for(360.0), 360.0)
+
+    /// The colorbar rectangle as axes.
+    fn colorbar(&self) -> Axes<'_> {
+        Axes {
+            x0: self.x0 + self.mw + self.m.lw + self.cb_gap,
+            w: self.cb_w,
+            ..self.map()
+        }
+    }
 }
 
 fn render_canvas(
@@ -246,113 +342,67 @@ fn render_canvas(
     lon: &[f64],
     values: &[f32],
     style: &HeatmapStyle,
-) -> Result<Canvas, Failure> {
+) -> Result<Canvas, RenderError> {
     let (nlat, nlon) = (lat.len(), lon.len());
     if values.len() != nlat * nlon {
-        return Err(Failure::Shape {
+        return Err(RenderError::Shape {
             nlat,
             nlon,
             actual: values.len(),
         });
     }
+    let draw_err = |message: String| RenderError::Draw { message };
     let (vmin, vmax) = (style.vmin as f64, style.vmax as f64);
     if !(vmin.is_finite() && vmax.is_finite() && vmin < vmax) {
-        return Err(format!("need finite vmin < vmax, got {vmin} and {vmax}").into());
+        return Err(draw_err(format!(
+            "need finite vmin < vmax, got {vmin} and {vmax}"
+        )));
     }
     let (w, h) = (style.width, style.height);
     if !(64..=8192).contains(&w) || !(64..=8192).contains(&h) {
-        return Err(format!("unsupported figure size {w} x {h}").into());
+        return Err(draw_err(format!("unsupported figure size {w} x {h}")));
     }
-    let ycells = AxisCells::new(lat, "lat", true)?;
-    let xcells = AxisCells::new(lon, "lon", false)?;
-
-    // --- data extent -------------------------------------------------------
-    let e0 = xcells.edges[0];
-    let first_w = xcells.edges[1] - e0;
-    let span = xcells.edges[nlon] - e0;
-    let periodic = (span - 360.0).abs() < 1e-6 * 360.0;
-    let (ext_x0, ext_x1) = if periodic {
-        let round = (e0 / 30.0).round() * 30.0;
-        let start = if (round - e0).abs() <= first_w {
-            round
-        } else {
-            e0
-        };
-        (start, start + 360.0)
-    } else {
-        (e0, xcells.edges[nlon])
-    };
-    let ext_y0 = ycells.edges[0].max(-90.0);
-    let ext_y1 = ycells.edges[nlat].min(90.0);
-    if ext_y1 <= ext_y0 {
-        return Err("latitudes lie outside -90..90".to_string().into());
-    }
-    let (dx, dy) = (ext_x1 - ext_x0, ext_y1 - ext_y0);
-
-    // --- sizes (tuned at 1400 x 750, scaled with the figure) -----------------
-    let k = (w as f64 / REF_W).min(h as f64 / REF_H).max(0.25);
-    // Text shrinks less than the figure so small figures stay readable.
-    let kt = k.max(0.85);
-    let px = |v: f64| (v * k).round().max(1.0) as i32;
-    let lw = px(1.0);
-    let tick_len = px(5.0);
-    let pad = px(5.0);
-    let outer = px(14.0);
-    let tick_font = Font::new(14.0 * kt)?;
-    let title_font = Font::new(17.0 * kt)?;
-
-    let (lon_ticks, lon_step) = degree_ticks(ext_x0, ext_x1, 7);
-    let (lat_ticks, lat_step) = degree_ticks(ext_y0, ext_y1, 7);
-    let lon_labels: Vec<String> = lon_ticks.iter().map(|&v| lon_label(v, lon_step)).collect();
-    let lat_labels: Vec<String> = lat_ticks.iter().map(|&v| lat_label(v, lat_step)).collect();
-    let max_lat_w = lat_labels
-        .iter()
-        .map(|s| tick_font.width(s).ceil() as i32)
-        .max()
-        .unwrap_or(0);
-
-    // Colorbar ticks depend on its height, which depends on the layout; the
-    // label widths are estimated with the widest plausible tick set.
-    let cb_nbins_max = 9;
-    let cb_est: Vec<f64> = contour::nice_ticks(vmin, vmax, cb_nbins_max);
-    let cb_est_step = contour::nice_step(vmin, vmax, cb_nbins_max);
-    let max_cb_w = cb_est
-        .iter()
-        .map(|&v| tick_font.width(&fmt_num(v, cb_est_step)).ceil() as i32)
-        .max()
-        .unwrap_or(0);
-    let cb_gap = px(25.0);
-    let cb_w = px(22.0);
-    let label_thick = if style.units_label.is_empty() {
-        0
-    } else {
-        (tick_font.em * 1.2).round() as i32
-    };
-
-    let left = outer + max_lat_w + pad + tick_len + lw;
-    let right =
-        lw + cb_gap + cb_w + lw + tick_len + pad + max_cb_w + px(10.0) + label_thick + outer;
-    let top = if style.title.is_empty() {
-        outer
-    } else {
-        outer + (title_font.em * 1.2).round() as i32 + px(8.0)
-    };
-    let bottom = lw + tick_len + pad + tick_font.cap().ceil() as i32 + outer;
-    let avail_w = w as i32 - left - right;
-    let avail_h = h as i32 - top - bottom;
-    if avail_w < 32 || avail_h < 16 {
-        return Err(format!("figure {w} x {h} is too small for the axes").into());
-    }
-    // Equal aspect in degrees (plate carree), centred in the free space.
-    let ppd = (avail_w as f64 / dx).min(avail_h as f64 / dy);
-    let mw = ((dx * ppd).round() as i32).clamp(1, avail_w);
-    let mh = ((dy * ppd).round() as i32).clamp(1, avail_h);
-    let x0 = left + (avail_w - mw) / 2;
-    let y0 = top + (avail_h - mh) / 2;
+    let ycells = AxisCells::new(lat, "lat", true).map_err(draw_err)?;
+    let xcells = AxisCells::new(lon, "lon", false).map_err(draw_err)?;
+    let ext = Extent::of(&xcells, &ycells).map_err(draw_err)?;
+    let lay = Layout::new(style, &ext).map_err(draw_err)?;
 
     let mut cv = Canvas::new(w, h);
+    fill_cells(&mut cv, values, style, &ext, (&xcells, &ycells), &lay);
+    if style.contours > 0 {
+        draw_contours(
+            &mut cv,
+            lat,
+            lon,
+            values,
+            style.contours,
+            ext.periodic,
+            (ext.x0, ext.y1, ext.dx, ext.dy),
+            (lay.x0, lay.y0, lay.mw, lay.mh),
+            CONTOUR_WIDTH * lay.m.k,
+        );
+    }
+    draw_map_axes(&mut cv, &ext, &lay);
+    draw_colorbar(&mut cv, style, &lay);
+    if !style.title.is_empty() {
+        let map = lay.map();
+        map.title(&mut cv, &lay.title_font, &style.title, f64::NEG_INFINITY);
+    }
+    Ok(cv)
+}
 
-    // --- cells -------------------------------------------------------------
+/// Fill the map rectangle with the cells' colours.
+fn fill_cells(
+    cv: &mut Canvas,
+    values: &[f32],
+    style: &HeatmapStyle,
+    ext: &Extent,
+    (xcells, ycells): (&AxisCells, &AxisCells),
+    lay: &Layout,
+) {
+    let (vmin, vmax) = (style.vmin as f64, style.vmax as f64);
+    let (x0, y0, mw, mh) = (lay.x0, lay.y0, lay.mw, lay.mh);
+    let nlon = xcells.n();
     let colours: Vec<[u8; 3]> = values
         .iter()
         .map(|&v| {
@@ -366,9 +416,9 @@ fn render_canvas(
         .collect();
     let col_cell: Vec<usize> = (0..mw)
         .map(|i| {
-            let mut l = ext_x0 + (i as f64 + 0.5) * dx / mw as f64;
-            if periodic {
-                l = e0 + (l - e0).rem_euclid(360.0);
+            let mut l = ext.x0 + (i as f64 + 0.5) * ext.dx / mw as f64;
+            if ext.periodic {
+                l = ext.e0 + (l - ext.e0).rem_euclid(360.0);
             }
             xcells.cell_of(l)
         })
@@ -378,7 +428,7 @@ fn render_canvas(
     let row_bytes = mw as usize * 3;
     let mut prev: Option<(usize, usize)> = None; // (grid row, start of its pixels)
     for r in 0..mh {
-        let la = ext_y1 - (r as f64 + 0.5) * dy / mh as f64;
+        let la = ext.y1 - (r as f64 + 0.5) * ext.dy / mh as f64;
         let i = ycells.cell_of(la);
         let start = (((y0 + r) * cv.w + x0) * 3) as usize;
         match prev {
@@ -395,102 +445,73 @@ fn render_canvas(
             }
         }
     }
+}
 
-    // --- contours ----------------------------------------------------------
-    if style.contours > 0 {
-        draw_contours(
-            &mut cv,
-            lat,
-            lon,
-            values,
-            style.contours,
-            periodic,
-            (ext_x0, ext_y1, dx, dy),
-            (x0, y0, mw, mh),
-            CONTOUR_WIDTH * k,
-        );
-    }
+/// The map's frame, longitude ticks below and latitude ticks left.
+fn draw_map_axes(cv: &mut Canvas, ext: &Extent, lay: &Layout) {
+    let map = lay.map();
+    map.frame(cv);
+    let (x0, y0, mw, mh) = (lay.x0, lay.y0, lay.mw, lay.mh);
+    let lon: Vec<Placed> = lay
+        .lon_ticks
+        .iter()
+        .map(|(v, s)| Placed {
+            pos: x0 as f64 + (v - ext.x0) / ext.dx * mw as f64,
+            label: s,
+            major: true,
+        })
+        .collect();
+    map.bottom_ticks(cv, &lon, None);
+    let lat: Vec<Placed> = lay
+        .lat_ticks
+        .iter()
+        .map(|(v, s)| Placed {
+            pos: y0 as f64 + (ext.y1 - v) / ext.dy * mh as f64,
+            label: s,
+            major: true,
+        })
+        .collect();
+    map.left_ticks(cv, &lat);
+}
 
-    // --- map frame, ticks and labels ----------------------------------------
-    cv.fill_rect(x0 - lw, y0 - lw, x0 + mw + lw, y0, BLACK);
-    cv.fill_rect(x0 - lw, y0 + mh, x0 + mw + lw, y0 + mh + lw, BLACK);
-    cv.fill_rect(x0 - lw, y0, x0, y0 + mh, BLACK);
-    cv.fill_rect(x0 + mw, y0, x0 + mw + lw, y0 + mh, BLACK);
-    let label_top = y0 + mh + lw + tick_len + pad;
-    for (&v, s) in lon_ticks.iter().zip(&lon_labels) {
-        let pos = x0 as f64 + (v - ext_x0) / dx * mw as f64;
-        let c = snap(pos, x0, mw, lw);
-        cv.fill_rect(c, y0 + mh + lw, c + lw, y0 + mh + lw + tick_len, BLACK);
-        let tw = tick_font.width(s);
-        let baseline = label_top as f64 + tick_font.cap().round();
-        let centre = c as f64 + lw as f64 / 2.0;
-        cv.text(&tick_font, s, (centre - tw / 2.0).round(), baseline, false);
-    }
-    for (&v, s) in lat_ticks.iter().zip(&lat_labels) {
-        let pos = y0 as f64 + (ext_y1 - v) / dy * mh as f64;
-        let r = snap(pos, y0, mh, lw);
-        cv.fill_rect(x0 - lw - tick_len, r, x0 - lw, r + lw, BLACK);
-        let tw = tick_font.width(s);
-        let baseline = (r as f64 + lw as f64 / 2.0 + tick_font.cap() / 2.0).round();
-        let x = (x0 - lw - tick_len - pad) as f64 - tw;
-        cv.text(&tick_font, s, x.round(), baseline, false);
-    }
-
-    // --- colorbar ----------------------------------------------------------
-    let cx0 = x0 + mw + lw + cb_gap;
+/// The colorbar: colour ramp, frame, ticks and the units label.
+fn draw_colorbar(cv: &mut Canvas, style: &HeatmapStyle, lay: &Layout) {
+    let (vmin, vmax) = (style.vmin as f64, style.vmax as f64);
+    let bar = lay.colorbar();
+    let (cx0, y0, cb_w, mh) = (bar.x0, bar.y0, bar.w, bar.h);
     let lut = style.colormap.lut();
     for r in 0..mh {
         let t = 1.0 - (r as f64 + 0.5) / mh as f64;
         let c = lut[((t * 256.0).floor() as usize).min(255)];
         cv.fill_rect(cx0, y0 + r, cx0 + cb_w, y0 + r + 1, c);
     }
-    cv.fill_rect(cx0 - lw, y0 - lw, cx0 + cb_w + lw, y0, BLACK);
-    cv.fill_rect(cx0 - lw, y0 + mh, cx0 + cb_w + lw, y0 + mh + lw, BLACK);
-    cv.fill_rect(cx0 - lw, y0, cx0, y0 + mh, BLACK);
-    cv.fill_rect(cx0 + cb_w, y0, cx0 + cb_w + lw, y0 + mh, BLACK);
+    bar.frame(cv);
     // matplotlib: MaxNLocator('auto') with nbins = axis length / (2 * font size), at most 9.
-    let cb_nbins = ((mh as f64 / (2.0 * tick_font.em)) as usize).clamp(1, cb_nbins_max);
+    let tick_font = &lay.tick_text.font;
+    let cb_nbins = ((mh as f64 / (2.0 * tick_font.em)) as usize).clamp(1, CB_NBINS_MAX);
     let cb_step = contour::nice_step(vmin, vmax, cb_nbins);
     let tol = (vmax - vmin) * 1e-9;
-    let cb_ticks = contour::nice_ticks(vmin, vmax, cb_nbins)
+    let ticks: Vec<(f64, String)> = contour::nice_ticks(vmin, vmax, cb_nbins)
         .into_iter()
-        .filter(|&v| v >= vmin - tol && v <= vmax + tol);
-    let cb_right = cx0 + cb_w + lw;
-    for v in cb_ticks {
-        let pos = y0 as f64 + (vmax - v) / (vmax - vmin) * mh as f64;
-        let r = snap(pos, y0, mh, lw);
-        cv.fill_rect(cb_right, r, cb_right + tick_len, r + lw, BLACK);
-        let s = fmt_num(v, cb_step);
-        let baseline = (r as f64 + lw as f64 / 2.0 + tick_font.cap() / 2.0).round();
-        let x = (cb_right + tick_len + pad) as f64;
-        cv.text(&tick_font, &s, x, baseline, false);
-    }
+        .filter(|&v| v >= vmin - tol && v <= vmax + tol)
+        .map(|v| (v, fmt_num(v, cb_step)))
+        .collect();
+    let placed: Vec<Placed> = ticks
+        .iter()
+        .map(|(v, s)| Placed {
+            pos: y0 as f64 + (vmax - v) / (vmax - vmin) * mh as f64,
+            label: s,
+            major: true,
+        })
+        .collect();
+    bar.right_ticks(cv, &placed);
     if !style.units_label.is_empty() {
         // Rotated 90 degrees, centred on the colorbar, glyph tops facing it.
-        let tw = tick_font.width(&style.units_label);
-        let col = (cb_right + tick_len + pad + max_cb_w + px(10.0)) as f64 + tick_font.cap();
-        let start_row = y0 as f64 + mh as f64 / 2.0 + tw / 2.0;
-        cv.text(
-            &tick_font,
-            &style.units_label,
-            start_row.round(),
-            col.round(),
-            true,
-        );
+        let m = &lay.m;
+        let cb_right = cx0 + cb_w + m.lw;
+        let left = cb_right + m.tick_len + m.pad + lay.max_cb_w + m.px(10.0);
+        bar.rotated_label(cv, tick_font, &style.units_label, left as f64);
     }
-
-    // --- title -------------------------------------------------------------
-    if !style.title.is_empty() {
-        let tw = title_font.width(&style.title);
-        cv.text(
-            &title_font,
-            &style.title,
-            (x0 as f64 + mw as f64 / 2.0 - tw / 2.0).round(),
-            (y0 - lw - px(10.0)) as f64,
-            false,
-        );
-    }
-    Ok(cv)
 }
 
 thread_local! {
@@ -587,200 +608,4 @@ fn draw_contours(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
-    use std::path::PathBuf;
-
-    fn tmpdir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("sstcast-render-{tag}-{}", std::process::id()));
-        fs::create_dir_all(&d).unwrap();
-        d
-    }
-
-    /// 2-degree global grid, north to south, warm equator, NaN block.
-    fn synthetic() -> (Vec<f64>, Vec<f64>, Vec<f32>) {
-        let lat: Vec<f64> = (0..89).map(|i| 88.0 - 2.0 * i as f64).collect();
-        let lon: Vec<f64> = (0..180).map(|j| -180.0 + 2.0 * j as f64).collect();
-        let mut v = Vec::new();
-        for &la in &lat {
-            for &lo in &lon {
-                let land = (0.0..=40.0).contains(&la) && (0.0..=60.0).contains(&lo);
-                v.push(if land {
-                    f32::NAN
-                } else {
-                    (30.0 * la.to_radians().cos()) as f32
-                });
-            }
-        }
-        (lat, lon, v)
-    }
-
-    #[test]
-    fn renders_png_with_white_land_and_red_tropics() {
-        let dir = tmpdir("png");
-        let path = dir.join("map.png");
-        let (lat, lon, v) = synthetic();
-        let style = HeatmapStyle {
-            title: "test".into(),
-            width: 700,
-            height: 400,
-            ..HeatmapStyle::default()
-        };
-        render_heatmap(&path, &lat, &lon, &v, &style).unwrap();
-        let img = image::open(&path).unwrap().to_rgb8();
-        assert_eq!(img.dimensions(), (700, 400));
-        // Recover the map rectangle from the frame: scan the middle row
-        // left to right for the first black pixel after the labels.
-        let (x0, y0, mw, mh) = find_frame(&img);
-        let to_px = |lo: f64, la: f64| {
-            let x = x0 as f64 + (lo + 180.0) / 360.0 * mw as f64;
-            let y = y0 as f64 + (89.0 - la) / 178.0 * mh as f64;
-            (x as u32, y as u32)
-        };
-        // Land cell centre (lat 20, lon 30): white.
-        let (x, y) = to_px(31.0, 21.0);
-        assert_eq!(img.get_pixel(x, y).0, [255, 255, 255]);
-        // Warm equatorial cell (lat 0, lon -100 -> 30 C = vmax): coolwarm(1).
-        let (x, y) = to_px(-99.0, 1.0);
-        let p = img.get_pixel(x, y).0;
-        assert!(
-            p[0] > 150 && p[1] < 80 && p[2] < 80,
-            "expected red, got {p:?}"
-        );
-        // Cold polar cell (lat 88 -> ~1 C): bluish.
-        let (x, y) = to_px(-99.0, 86.0);
-        let p = img.get_pixel(x, y).0;
-        assert!(p[2] > p[0], "expected blue, got {p:?}");
-        // No temporary files left behind.
-        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().collect();
-        assert_eq!(leftovers.len(), 1);
-        fs::remove_dir_all(&dir).unwrap();
-    }
-
-    /// Find the map frame in a rendered image: the longest black vertical
-    /// run left of centre gives x0 - 1 and y0..y0+mh.
-    fn find_frame(img: &image::RgbImage) -> (u32, u32, u32, u32) {
-        let (w, h) = img.dimensions();
-        let black = |x: u32, y: u32| img.get_pixel(x, y).0 == [0, 0, 0];
-        let run = |x: u32| -> (u32, u32) {
-            let (mut best, mut best_start, mut cur, mut start) = (0, 0, 0, 0);
-            for y in 0..h {
-                if black(x, y) {
-                    if cur == 0 {
-                        start = y;
-                    }
-                    cur += 1;
-                    if cur > best {
-                        best = cur;
-                        best_start = start;
-                    }
-                } else {
-                    cur = 0;
-                }
-            }
-            (best, best_start)
-        };
-        let left = (0..w / 2)
-            .max_by_key(|&x| (run(x).0, std::cmp::Reverse(x)))
-            .unwrap();
-        let (len, top) = run(left);
-        let y_mid = top + len / 2;
-        let right = (left + 1..w).find(|&x| black(x, y_mid)).unwrap();
-        (left + 1, top + 1, right - left - 1, len - 2)
-    }
-
-    #[test]
-    fn shape_mismatch_is_reported() {
-        let path = std::env::temp_dir().join("never-written.png");
-        let err = render_heatmap(
-            &path,
-            &[1.0, 0.0],
-            &[0.0, 1.0, 2.0],
-            &[0.0; 5],
-            &HeatmapStyle::default(),
-        )
-        .unwrap_err();
-        assert!(matches!(
-            err,
-            RenderError::Shape {
-                nlat: 2,
-                nlon: 3,
-                actual: 5
-            }
-        ));
-        assert!(!path.exists());
-    }
-
-    #[test]
-    fn bad_coordinates_are_draw_errors() {
-        let path = std::env::temp_dir().join("never-written-2.png");
-        let r = render_heatmap(
-            &path,
-            &[0.0, 0.0],
-            &[0.0, 1.0],
-            &[0.0; 4],
-            &HeatmapStyle::default(),
-        );
-        assert!(matches!(r, Err(RenderError::Draw { .. })));
-    }
-
-    #[test]
-    fn labels() {
-        assert_eq!(lon_label(-180.0, 60.0), "180°W");
-        assert_eq!(lon_label(180.0, 60.0), "180°E");
-        assert_eq!(lon_label(0.0, 60.0), "0°");
-        assert_eq!(lon_label(300.0, 60.0), "60°W");
-        assert_eq!(lat_label(-60.0, 30.0), "60°S");
-        assert_eq!(lat_label(2.5, 2.5), "2.5°N");
-        assert_eq!(fmt_num(-5.0, 5.0), "\u{2212}5");
-        assert_eq!(fmt_num(-0.0000001, 0.5), "0.0");
-        let (t, s) = degree_ticks(-180.0, 180.0, 7);
-        assert_eq!(s, 60.0);
-        assert_eq!(t.len(), 7);
-    }
-
-    #[test]
-    fn latitude_order_does_not_matter() {
-        let (lat, lon, v) = synthetic();
-        let style = HeatmapStyle {
-            width: 700,
-            height: 400,
-            ..HeatmapStyle::default()
-        };
-        let north_first = render_canvas(&lat, &lon, &v, &style).ok().unwrap();
-        let lat_rev: Vec<f64> = lat.iter().rev().copied().collect();
-        let v_rev: Vec<f32> = v.chunks(lon.len()).rev().flatten().copied().collect();
-        let south_first = render_canvas(&lat_rev, &lon, &v_rev, &style).ok().unwrap();
-        assert!(north_first.px == south_first.px);
-    }
-
-    #[test]
-    fn periodic_extent_for_2_degree_grid() {
-        // The -180 cell covers -181..-179, i.e. also 179..181: the pixel at
-        // the right edge of the map must show it.
-        let lat = [10.0, -10.0];
-        let lon: Vec<f64> = (0..180).map(|j| -180.0 + 2.0 * j as f64).collect();
-        let mut v = vec![0.0f32; 2 * 180];
-        v[0] = 30.0;
-        v[180] = 30.0;
-        let cv = render_canvas(
-            &lat,
-            &lon,
-            &v,
-            &HeatmapStyle {
-                contours: 0,
-                ..HeatmapStyle::default()
-            },
-        )
-        .ok()
-        .unwrap();
-        // Find the map's right edge on the row through the middle.
-        let img = image::RgbImage::from_raw(cv.w as u32, cv.h as u32, cv.px).unwrap();
-        let (x0, y0, mw, mh) = find_frame(&img);
-        let y = y0 + mh / 2;
-        assert_eq!(img.get_pixel(x0 + mw - 1, y).0, [180, 4, 38]);
-        assert_eq!(img.get_pixel(x0, y).0, [180, 4, 38]);
-        assert_ne!(img.get_pixel(x0 + mw / 2, y).0, [180, 4, 38]);
-    }
-}
+mod tests;

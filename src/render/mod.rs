@@ -1,54 +1,61 @@
-//! Figure rendering for `sstcast`: global heatmaps and line charts written
-//! as PNG files.
+//! Figure rendering for `sstcast`: global heatmaps and line charts, returned as PNG bytes.
 //!
 //! Why: forecasts and their errors are inspected as matplotlib-style maps
 //! (filled cells, coolwarm/RdBu_r colours, contours, colorbar, lat/lon axes),
 //! but the pipeline must not depend on Python or on system fonts at runtime
 //! and has to render many frames quickly. So the figure is rasterised
 //! directly into an RGB buffer (cells, contours, axes, text via `ab_glyph`
-//! with the embedded DejaVu Sans from the `dejavu` crate), encoded with
-//! `image`'s PNG encoder and written atomically.
+//! with the embedded DejaVu Sans from the `dejavu` crate) and encoded with
+//! `image`'s PNG encoder. Rendering never touches the file system: the caller
+//! writes the bytes (`io::atomic`, or the pipeline's staged outputs),
+//! so where and how files appear is decided in one place for every output.
 //!
 //! * [`colormap`]: matplotlib-exact 256-entry colour tables.
 //! * [`contour`]: marching squares and matplotlib-like level/tick selection.
 //! * [`heatmap`]: map layout and rasterisation.
 //! * [`lines`]: line charts (loss curves, time series with a forecast).
-//! * `canvas` (private): the RGB canvas, text, anti-aliased strokes and the
-//!   atomic PNG writer shared by the figure types.
+//!
+//! Private building blocks shared by the figure types:
+//! * `canvas`: the RGB8 canvas (rectangles, blending, coverage buffers);
+//! * `text`: DejaVu Sans glyphs on the canvas, tick labels with exponents;
+//! * `stroke`: anti-aliased segments, polylines and dashes into coverage buffers;
+//! * `ticks`: tick values and labels (linear, log, degrees) and number format;
+//! * `axes`: frame, ticks, tick labels, grid, axis labels and title;
+//! * `legend`: the line charts' legend;
+//! * `png`: encoding;
+//! * `golden` (tests): the PNG bytes of representative figures, pinned.
+//!
+//! Layering: render uses only std, external crates and [`crate::error_class`].
 
+mod axes;
 mod canvas;
 pub mod colormap;
 pub mod contour;
+#[cfg(test)]
+mod golden;
 pub mod heatmap;
+mod legend;
 pub mod lines;
+mod png;
+mod stroke;
+mod text;
+mod ticks;
 
 pub use colormap::Colormap;
 pub use heatmap::{render_heatmap, HeatmapStyle, LAND_GREY};
 pub use lines::{render_lines, LineChartStyle, Series, TAB10};
 
-/// Why a figure could not be produced.
+/// Why a figure could not be drawn. Errors name no file: render writes none; the caller
+/// that writes the bytes adds the path.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    /// Invalid inputs (coordinates, style) or a drawing/encoding failure.
-    #[error("cannot draw heatmap {path}: {message}")]
-    Draw {
-        path: std::path::PathBuf,
-        message: String,
-    },
-    /// Writing, syncing or renaming the output file failed.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Invalid heatmap inputs (coordinates, style) or a drawing/encoding failure.
+    #[error("cannot draw heatmap: {message}")]
+    Draw { message: String },
     /// Invalid line-chart inputs (no series, x/y length mismatch, nothing
     /// drawable, bad size) or an encoding failure.
-    #[error("cannot draw line chart {path}: {message}")]
-    Chart {
-        path: std::path::PathBuf,
-        message: String,
-    },
+    #[error("cannot draw line chart: {message}")]
+    Chart { message: String },
     /// `values.len()` does not match `lat.len() * lon.len()`.
     #[error("field has {actual} values but the grid is {nlat} x {nlon}")]
     Shape {
@@ -59,7 +66,7 @@ pub enum RenderError {
 }
 
 impl RenderError {
-    /// A figure that cannot be drawn or written is an output that cannot be created (73).
+    /// A figure that cannot be drawn is an output that cannot be created (73).
     pub fn class(&self) -> crate::error_class::ErrorClass {
         crate::error_class::ErrorClass::CannotCreate
     }

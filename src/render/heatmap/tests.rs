@@ -1,0 +1,164 @@
+//! Tests of the heatmaps: cell colours where the grid puts them, the frame found back in the
+//! image, errors for bad inputs, latitude order and the periodic extent.
+
+use super::*;
+
+/// 2-degree global grid, north to south, warm equator, NaN block.
+fn synthetic() -> (Vec<f64>, Vec<f64>, Vec<f32>) {
+    let lat: Vec<f64> = (0..89).map(|i| 88.0 - 2.0 * i as f64).collect();
+    let lon: Vec<f64> = (0..180).map(|j| -180.0 + 2.0 * j as f64).collect();
+    let mut v = Vec::new();
+    for &la in &lat {
+        for &lo in &lon {
+            let land = (0.0..=40.0).contains(&la) && (0.0..=60.0).contains(&lo);
+            v.push(if land {
+                f32::NAN
+            } else {
+                (30.0 * la.to_radians().cos()) as f32
+            });
+        }
+    }
+    (lat, lon, v)
+}
+
+#[test]
+fn renders_png_with_white_land_and_red_tropics() {
+    let (lat, lon, v) = synthetic();
+    let style = HeatmapStyle {
+        title: "test".into(),
+        width: 700,
+        height: 400,
+        ..HeatmapStyle::default()
+    };
+    let png = render_heatmap(&lat, &lon, &v, &style).unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (700, 400));
+    // Recover the map rectangle from the frame: scan the middle row
+    // left to right for the first black pixel after the labels.
+    let (x0, y0, mw, mh) = find_frame(&img);
+    let to_px = |lo: f64, la: f64| {
+        let x = x0 as f64 + (lo + 180.0) / 360.0 * mw as f64;
+        let y = y0 as f64 + (89.0 - la) / 178.0 * mh as f64;
+        (x as u32, y as u32)
+    };
+    // Land cell centre (lat 20, lon 30): white.
+    let (x, y) = to_px(31.0, 21.0);
+    assert_eq!(img.get_pixel(x, y).0, [255, 255, 255]);
+    // Warm equatorial cell (lat 0, lon -100 -> 30 C = vmax): coolwarm(1).
+    let (x, y) = to_px(-99.0, 1.0);
+    let p = img.get_pixel(x, y).0;
+    assert!(
+        p[0] > 150 && p[1] < 80 && p[2] < 80,
+        "expected red, got {p:?}"
+    );
+    // Cold polar cell (lat 88 -> ~1 C): bluish.
+    let (x, y) = to_px(-99.0, 86.0);
+    let p = img.get_pixel(x, y).0;
+    assert!(p[2] > p[0], "expected blue, got {p:?}");
+}
+
+/// Find the map frame in a rendered image: the longest black vertical
+/// run left of centre gives x0 - 1 and y0..y0+mh.
+fn find_frame(img: &image::RgbImage) -> (u32, u32, u32, u32) {
+    let (w, h) = img.dimensions();
+    let black = |x: u32, y: u32| img.get_pixel(x, y).0 == [0, 0, 0];
+    let run = |x: u32| -> (u32, u32) {
+        let (mut best, mut best_start, mut cur, mut start) = (0, 0, 0, 0);
+        for y in 0..h {
+            if black(x, y) {
+                if cur == 0 {
+                    start = y;
+                }
+                cur += 1;
+                if cur > best {
+                    best = cur;
+                    best_start = start;
+                }
+            } else {
+                cur = 0;
+            }
+        }
+        (best, best_start)
+    };
+    let left = (0..w / 2)
+        .max_by_key(|&x| (run(x).0, std::cmp::Reverse(x)))
+        .unwrap();
+    let (len, top) = run(left);
+    let y_mid = top + len / 2;
+    let right = (left + 1..w).find(|&x| black(x, y_mid)).unwrap();
+    (left + 1, top + 1, right - left - 1, len - 2)
+}
+
+#[test]
+fn shape_mismatch_is_reported() {
+    let err = render_heatmap(
+        &[1.0, 0.0],
+        &[0.0, 1.0, 2.0],
+        &[0.0; 5],
+        &HeatmapStyle::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        RenderError::Shape {
+            nlat: 2,
+            nlon: 3,
+            actual: 5
+        }
+    ));
+}
+
+#[test]
+fn bad_coordinates_are_draw_errors() {
+    let r = render_heatmap(
+        &[0.0, 0.0],
+        &[0.0, 1.0],
+        &[0.0; 4],
+        &HeatmapStyle::default(),
+    );
+    assert!(matches!(r, Err(RenderError::Draw { .. })));
+}
+
+#[test]
+fn latitude_order_does_not_matter() {
+    let (lat, lon, v) = synthetic();
+    let style = HeatmapStyle {
+        width: 700,
+        height: 400,
+        ..HeatmapStyle::default()
+    };
+    let north_first = render_canvas(&lat, &lon, &v, &style).ok().unwrap();
+    let lat_rev: Vec<f64> = lat.iter().rev().copied().collect();
+    let v_rev: Vec<f32> = v.chunks(lon.len()).rev().flatten().copied().collect();
+    let south_first = render_canvas(&lat_rev, &lon, &v_rev, &style).ok().unwrap();
+    assert!(north_first.px == south_first.px);
+}
+
+#[test]
+fn periodic_extent_for_2_degree_grid() {
+    // The -180 cell covers -181..-179, i.e. also 179..181: the pixel at
+    // the right edge of the map must show it.
+    let lat = [10.0, -10.0];
+    let lon: Vec<f64> = (0..180).map(|j| -180.0 + 2.0 * j as f64).collect();
+    let mut v = vec![0.0f32; 2 * 180];
+    v[0] = 30.0;
+    v[180] = 30.0;
+    let cv = render_canvas(
+        &lat,
+        &lon,
+        &v,
+        &HeatmapStyle {
+            contours: 0,
+            ..HeatmapStyle::default()
+        },
+    )
+    .ok()
+    .unwrap();
+    // Find the map's right edge on the row through the middle.
+    let img = image::RgbImage::from_raw(cv.w as u32, cv.h as u32, cv.px).unwrap();
+    let (x0, y0, mw, mh) = find_frame(&img);
+    let y = y0 + mh / 2;
+    assert_eq!(img.get_pixel(x0 + mw - 1, y).0, [180, 4, 38]);
+    assert_eq!(img.get_pixel(x0, y).0, [180, 4, 38]);
+    assert_ne!(img.get_pixel(x0 + mw / 2, y).0, [180, 4, 38]);
+}

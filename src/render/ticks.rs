@@ -1,0 +1,196 @@
+//! Where ticks go and what they say: matplotlib-like numeric ticks ([`linear_ticks`]), log
+//! ticks with superscript labels ([`log_ticks`]), round-degree map ticks ([`degree_ticks`])
+//! with `60°S` / `120°W` labels, and number formatting ([`fmt_num`]).
+//!
+//! Why separate from drawing ([`super::axes`]): the choice of ticks is pure arithmetic on the
+//! axis range and is tested on its own; the figures call these to get values and labels and
+//! then place them in pixels.
+
+use super::contour;
+
+/// A tick: data value, label (empty = none) and whether it is major
+/// (longer tick mark, grid line).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Tick {
+    pub(crate) v: f64,
+    pub(crate) label: String,
+    pub(crate) major: bool,
+}
+
+/// Ticks of a log axis spanning decades `lo..=hi` with room for about
+/// `max_labels` labels.
+pub(crate) fn log_ticks(lo: i32, hi: i32, max_labels: usize) -> Vec<Tick> {
+    let decades = (hi - lo).max(1) as usize;
+    let max_labels = max_labels.max(2);
+    let label_minor = decades <= 2 && (decades + 1) + 2 * decades <= max_labels;
+    let stride = (decades + 1).div_ceil(max_labels).max(1) as i32;
+    let mut ticks = Vec::new();
+    for e in lo..=hi {
+        let base = 10f64.powi(e);
+        ticks.push(Tick {
+            v: base,
+            label: if e.rem_euclid(stride) == 0 {
+                log_label(1, e)
+            } else {
+                String::new()
+            },
+            major: true,
+        });
+        if e == hi {
+            break;
+        }
+        for m in 2..=9u32 {
+            let labelled = label_minor && (m == 2 || m == 5);
+            ticks.push(Tick {
+                v: m as f64 * base,
+                label: if labelled {
+                    log_label(m, e)
+                } else {
+                    String::new()
+                },
+                major: false,
+            });
+        }
+    }
+    ticks
+}
+
+/// Automatic numeric ticks inside `[lo, hi]` with at most `nbins` intervals.
+pub(crate) fn linear_ticks(lo: f64, hi: f64, nbins: usize) -> Vec<Tick> {
+    let step = contour::nice_step(lo, hi, nbins);
+    let tol = (hi - lo) * 1e-9;
+    contour::nice_ticks(lo, hi, nbins)
+        .into_iter()
+        .filter(|&v| v >= lo - tol && v <= hi + tol)
+        .map(|v| Tick {
+            v,
+            label: fmt_num(v, step),
+            major: true,
+        })
+        .collect()
+}
+
+pub(crate) fn lon_label(v: f64, step: f64) -> String {
+    let v = if (-180.0..=180.0).contains(&v) {
+        v
+    } else {
+        let w = (v + 180.0).rem_euclid(360.0) - 180.0;
+        if w == -180.0 {
+            180.0
+        } else {
+            w
+        }
+    };
+    if v.abs() < 1e-9 {
+        return "0°".to_string();
+    }
+    let hemi = if v < 0.0 { "W" } else { "E" };
+    format!("{}°{}", fmt_num(v.abs(), step), hemi)
+}
+
+pub(crate) fn lat_label(v: f64, step: f64) -> String {
+    if v.abs() < 1e-9 {
+        return "0°".to_string();
+    }
+    let hemi = if v < 0.0 { "S" } else { "N" };
+    format!("{}°{}", fmt_num(v.abs(), step), hemi)
+}
+
+/// Round-degree tick positions within `[lo, hi]`, at most `max_ticks`.
+pub(crate) fn degree_ticks(lo: f64, hi: f64, max_ticks: usize) -> (Vec<f64>, f64) {
+    const STEPS: [f64; 16] = [
+        0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 180.0,
+    ];
+    let eps = (hi - lo) * 1e-9;
+    let ticks_for = |step: f64| -> Vec<f64> {
+        let first = ((lo - eps) / step).ceil() as i64;
+        let last = ((hi + eps) / step).floor() as i64;
+        (first..=last).map(|k| k as f64 * step).collect()
+    };
+    for step in STEPS {
+        let t = ticks_for(step);
+        if t.len() <= max_ticks {
+            return (t, step);
+        }
+    }
+    (ticks_for(360.0), 360.0)
+}
+
+/// Format `v` with as many decimals as `step` needs, with a Unicode minus
+/// like matplotlib.
+pub(crate) fn fmt_num(v: f64, step: f64) -> String {
+    let decimals = (0..=6)
+        .find(|&d| {
+            let s = step * 10f64.powi(d);
+            (s - s.round()).abs() < 1e-6 * s.max(1.0)
+        })
+        .unwrap_or(6) as usize;
+    let s = format!("{:.*}", decimals, v);
+    let is_zero = s
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.');
+    if is_zero {
+        format!("{:.*}", decimals, 0.0)
+    } else {
+        s.replace('-', "\u{2212}")
+    }
+}
+
+/// `-3` -> `⁻³`.
+fn superscript(e: i32) -> String {
+    e.to_string()
+        .chars()
+        .map(|c| match c {
+            '-' => '\u{207B}',
+            '1' => '\u{00B9}',
+            '2' => '\u{00B2}',
+            '3' => '\u{00B3}',
+            d => char::from_u32(0x2070 + d.to_digit(10).unwrap_or(0)).unwrap_or(d),
+        })
+        .collect()
+}
+
+/// Label of `m * 10^e` on a log axis: `10⁻³` or `2×10⁻³`.
+fn log_label(m: u32, e: i32) -> String {
+    if m == 1 {
+        format!("10{}", superscript(e))
+    } else {
+        format!("{m}\u{00D7}10{}", superscript(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_labels() {
+        assert_eq!(lon_label(-180.0, 60.0), "180°W");
+        assert_eq!(lon_label(180.0, 60.0), "180°E");
+        assert_eq!(lon_label(0.0, 60.0), "0°");
+        assert_eq!(lon_label(300.0, 60.0), "60°W");
+        assert_eq!(lat_label(-60.0, 30.0), "60°S");
+        assert_eq!(lat_label(2.5, 2.5), "2.5°N");
+        assert_eq!(fmt_num(-5.0, 5.0), "\u{2212}5");
+        assert_eq!(fmt_num(-0.0000001, 0.5), "0.0");
+        let (t, s) = degree_ticks(-180.0, 180.0, 7);
+        assert_eq!(s, 60.0);
+        assert_eq!(t.len(), 7);
+    }
+
+    #[test]
+    fn log_ticks_label_decades_and_sometimes_minors() {
+        // One decade: the 2 and 5 minors are labelled too.
+        let one: Vec<String> = log_ticks(-1, 0, 9)
+            .into_iter()
+            .filter(|t| !t.label.is_empty())
+            .map(|t| t.label)
+            .collect();
+        assert_eq!(one, ["10⁻¹", "2×10⁻¹", "5×10⁻¹", "10⁰"]);
+        // Many decades, little room: every other decade labelled.
+        let many = log_ticks(-8, 0, 5);
+        let n = many.iter().filter(|t| !t.label.is_empty()).count();
+        assert_eq!(n, 5);
+    }
+}

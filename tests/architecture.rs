@@ -111,6 +111,45 @@ fn files_and_functions_stay_short() {
     );
 }
 
+/// The README's code map names every top-level module and only paths that exist.
+#[test]
+fn readme_code_map_matches_the_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme
+        .find("## Code map")
+        .expect("README has a `## Code map` section");
+    let map = &readme[start..];
+    let map = &map[..map[3..].find("\n## ").map_or(map.len(), |e| e + 3)];
+    let named: Vec<&str> = map
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|t| t.starts_with("src/"))
+        .collect();
+    let missing: Vec<_> = named.iter().filter(|p| !root.join(p).exists()).collect();
+    assert!(
+        missing.is_empty(),
+        "code map names paths that do not exist: {missing:?}"
+    );
+    let tree = Tree::read(&src_dir());
+    let mut unnamed = BTreeSet::new();
+    for f in &tree.files {
+        let dir = Path::new("src").join(f.rel.iter().next().unwrap());
+        let covered = named.iter().any(|p| {
+            let p = Path::new(p.trim_end_matches('/'));
+            dir.starts_with(p) || dir == p.with_extension("") || p.starts_with(&dir)
+        });
+        if !covered {
+            unnamed.insert(dir.display().to_string());
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "README code map does not name {unnamed:?}"
+    );
+}
+
 fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }

@@ -23,7 +23,7 @@
 //! forecasts, and global SST rose over 2010-2017; damped persistence about such a stale
 //! mean relaxes every forecast toward a climate that is already gone. Why one global slope
 //! and not one per cell or per tile: per-cell slopes over 8 years are mostly ENSO and
-//! decadal noise. Measured offline on hindcasts of 2013-2017 (README, "Forecast skill"), a
+//! decadal noise. Measured offline on hindcasts of 2013-2017 (docs/skill.md), a
 //! global slope lowered damped persistence's RMSE by 0.005 degC on average and per-cell or
 //! per-tile slopes raised it by 0.04-0.05.
 

@@ -55,6 +55,23 @@ pub struct FitPlan {
     /// Slope, in degrees per step, of the trend line the models' climatology follows
     /// ([`crate::dataset::prep::global_trend`] for `trend: global`; 0 = a fixed climatology).
     pub trend_slope: f64,
+    /// Where forecasts start, in order; empty: at the origin only. Every start is at or after
+    /// the origin, and a start's forecast reads only observed steps before that start (a
+    /// hindcast: one fit, many starts).
+    pub starts: Vec<Period>,
+    /// Keep every ensemble member's forecast ([`RegionForecast::members`]) besides the mean.
+    pub keep_members: bool,
+}
+
+impl FitPlan {
+    /// The forecast starts: [`FitPlan::starts`], or the origin alone.
+    pub fn starts_or(&self, origin: Period) -> Vec<Period> {
+        if self.starts.is_empty() {
+            vec![origin]
+        } else {
+            self.starts.clone()
+        }
+    }
 }
 
 /// One region's forecast: the values that go onto the grid.
@@ -64,8 +81,11 @@ pub struct RegionForecast {
     pub id: String,
     /// Its cells (flat grid indices).
     pub cells: Vec<usize>,
-    /// `[lead][channel]`, degC.
+    /// `[start][lead][channel]`, degC: the ensemble mean (one start for a forecast).
     pub values: Vec<f32>,
+    /// Each ensemble member's values in the same layout, when the plan keeps them
+    /// ([`FitPlan::keep_members`]); else empty.
+    pub members: Vec<Vec<f32>>,
 }
 
 /// How one region's fit went.
@@ -157,6 +177,16 @@ pub enum FitError {
         /// Forecast origin.
         origin: String,
     },
+    /// A forecast start before the origin or after the step following the input's last.
+    #[error("forecast start {start} is outside {origin}..{last} (a start must follow the training period and have its input window observed)")]
+    Start {
+        /// The start.
+        start: String,
+        /// The origin (first step after the training period).
+        origin: String,
+        /// The step after the input's last.
+        last: String,
+    },
     /// A fitted region could not be saved.
     #[error(transparent)]
     Save(#[from] CacheError),
@@ -178,6 +208,7 @@ impl FitError {
             Self::Save(e) => e.class,
             Self::Data(e) => e.class(),
             Self::TooShort { .. } | Self::Train { .. } => ErrorClass::Data,
+            Self::Start { .. } => ErrorClass::Config,
         }
     }
 }
@@ -209,7 +240,9 @@ pub fn fit_regions(
     progress: &(dyn Fn(&RegionFit) + Sync),
 ) -> Result<Fitted, FitError> {
     let steps = check_plan(cube, origin, plan)?;
-    let horizon = plan.settings.horizon;
+    let starts = plan.starts_or(origin);
+    check_starts(cube, origin, &starts)?;
+    let horizon = plan.settings.horizon * starts.len();
     // Earlier results first (cheap, sequential), then the fits.
     let mut slots: Vec<Option<RegionFit>> = regions
         .iter()
@@ -229,7 +262,7 @@ pub fn fit_regions(
         if stop() {
             return Ok(None);
         }
-        let f = fit_region(cube, steps, origin, &regions[i], plan)?;
+        let f = fit_region(cube, steps, &starts, &regions[i], plan)?;
         cache.save(&f)?;
         progress(&f);
         Ok(Some(f))
@@ -292,16 +325,17 @@ fn run_queue<T: Send, E: Send>(
     results
 }
 
-/// Fits one region's ensemble on the `steps` steps before `origin` and decodes its forecast.
+/// Fits one region's ensemble on the first `steps` steps (those before the origin) and
+/// decodes its forecast from every start.
 fn fit_region(
     cube: &Cube,
     steps: usize,
-    origin: Period,
+    starts: &[Period],
     region: &Region,
     plan: &FitPlan,
 ) -> Result<RegionFit, FitError> {
     let ch = region.cells.len();
-    // The training series, cut at the origin: nothing later is ever read.
+    // The training series, cut at the origin: nothing later is ever read for training.
     let raw = cube.series(steps, &region.cells);
     let norm = Normaliser::fit_with_trend(&raw, ch, cube.start, cube.freq, plan.trend_slope);
     let series = norm.encode_series(&raw, cube.start);
@@ -309,31 +343,45 @@ fn fit_region(
         channels: ch,
         ..plan.shape
     };
-    let window = plan.settings.window;
-    let input = &series[(steps - window) * ch..];
-    let mut mean = vec![0.0f32; plan.settings.horizon * ch];
-    let mut fits = Vec::with_capacity(plan.ensemble);
-    for member in 0..plan.ensemble.max(1) {
+    let inputs: Vec<Vec<f32>> = starts
+        .iter()
+        .map(|&s| start_input(cube, &series, steps, s, region, &norm, plan.settings.window))
+        .collect();
+    let members = plan.ensemble.max(1);
+    let per_start = plan.settings.horizon * ch;
+    let mut mean = vec![0.0f32; starts.len() * per_start];
+    let mut kept = Vec::new();
+    let mut fits = Vec::with_capacity(members);
+    for member in 0..members {
         let seed = plan.seed.wrapping_add(member as u64) ^ fnv1a(region.id.as_bytes());
         let fit =
             train::fit(&series, shape, &plan.settings, seed).map_err(|source| FitError::Train {
                 region: region.id.clone(),
                 source,
             })?;
-        let forecast = train::predict(&fit, input, ch, plan.settings.device);
-        for (m, p) in mean.iter_mut().zip(forecast) {
-            *m += p / plan.ensemble.max(1) as f32;
+        let mut own = Vec::with_capacity(mean.len());
+        for input in &inputs {
+            own.extend(train::predict(&fit, input, ch, plan.settings.device));
+        }
+        for (m, p) in mean.iter_mut().zip(&own) {
+            *m += p / members as f32;
+        }
+        if plan.keep_members {
+            kept.push(own);
         }
         fits.push(fit);
     }
-    let values = mean
-        .iter()
-        .enumerate()
-        .map(|(k, &a)| {
-            let (lead, c) = (k / ch, k % ch);
-            norm.decode(a, Period(origin.0 + lead as i64), c)
-        })
-        .collect();
+    let decode = |a: &[f32]| -> Vec<f32> {
+        a.iter()
+            .enumerate()
+            .map(|(k, &a)| {
+                let (start, lead, c) = (k / per_start, (k % per_start) / ch, k % ch);
+                norm.decode(a, Period(starts[start].0 + lead as i64), c)
+            })
+            .collect()
+    };
+    let values = decode(&mean);
+    let members = kept.iter().map(|m| decode(m)).collect();
     let best_epochs = fits.iter().map(|f| f.best_epoch).collect();
     let models = fits.iter().map(|f| f.model.clone()).collect();
     let first = fits.swap_remove(0);
@@ -342,6 +390,7 @@ fn fit_region(
             id: region.id.clone(),
             cells: region.cells.clone(),
             values,
+            members,
         },
         record: FitRecord {
             losses: first.losses,
@@ -350,6 +399,54 @@ fn fit_region(
             models,
         },
     })
+}
+
+/// The model's input for a forecast from `start`: the encoded `window` steps before it.
+/// At the origin these are the last training steps; later starts read the observed steps
+/// before them (never one at or after the start), and a missing value there enters as the
+/// climatology (anomaly 0), since gaps after the training period are not repaired.
+fn start_input(
+    cube: &Cube,
+    series: &[f32],
+    steps: usize,
+    start: Period,
+    region: &Region,
+    norm: &Normaliser,
+    window: usize,
+) -> Vec<f32> {
+    let ch = region.cells.len();
+    let s = (start.0 - cube.start.0) as usize;
+    if s == steps {
+        return series[(steps - window) * ch..].to_vec();
+    }
+    let mut raw = Vec::with_capacity(window * ch);
+    for t in s - window..s {
+        let map = cube.step(t);
+        raw.extend(region.cells.iter().map(|&k| map[k]));
+    }
+    let first = Period(cube.start.0 + (s - window) as i64);
+    let mut input = norm.encode_series(&raw, first);
+    for v in &mut input {
+        if !v.is_finite() {
+            *v = 0.0;
+        }
+    }
+    input
+}
+
+/// Every start must be at or after the origin and inside the input (its window observed).
+fn check_starts(cube: &Cube, origin: Period, starts: &[Period]) -> Result<(), FitError> {
+    let last = Period(cube.start.0 + cube.len() as i64);
+    for &s in starts {
+        if s < origin || s > last {
+            return Err(FitError::Start {
+                start: s.label(cube.freq),
+                origin: origin.label(cube.freq),
+                last: last.label(cube.freq),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -386,6 +483,8 @@ mod tests {
             seed: 11,
             threads,
             trend_slope: 0.0,
+            starts: Vec::new(),
+            keep_members: false,
         }
     }
 
@@ -430,6 +529,70 @@ mod tests {
             assert!(a.lead(0)[5].is_nan());
             assert!(a.lead(0)[0].is_finite() && (a.lead(0)[0] - 15.0).abs() < 10.0);
         }
+    }
+
+    /// A hindcast start in May: nothing at or after it reaches its forecast (one fit, many
+    /// starts; the start after the poison shows the test can fail).
+    #[test]
+    fn a_may_start_sees_nothing_from_may_on() {
+        let clean = data();
+        let origin = Period::month(2018, 1);
+        let may = Period::month(2018, 5);
+        let mut poisoned = clean.clone();
+        let n = clean.grid.ncells();
+        let at = clean.index_of(may).unwrap();
+        for (k, v) in poisoned.values[at * n..].iter_mut().enumerate() {
+            *v = if k % 3 == 0 { f32::NAN } else { 1.0e6 };
+        }
+        let starts = vec![origin, may, Period::month(2018, 8)];
+        let p = FitPlan {
+            starts: starts.clone(),
+            keep_members: true,
+            ensemble: 2,
+            ..plan(1)
+        };
+        let regions = regions(&clean, origin);
+        let run = |c: &Cube| {
+            let f = fit_regions(c, origin, &regions, &p, &NoCache, &|| false, &|_| {}).unwrap();
+            f.regions
+                .into_iter()
+                .map(|r| r.forecast)
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (run(&clean), run(&poisoned));
+        let block = |r: &RegionForecast, i: usize| {
+            let len = 12 * r.cells.len();
+            r.values[i * len..(i + 1) * len].to_vec()
+        };
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.values.len(), 3 * 12 * x.cells.len());
+            for i in [0, 1] {
+                let (u, v) = (block(x, i), block(y, i));
+                assert!(u.iter().zip(&v).all(|(u, v)| u.to_bits() == v.to_bits()));
+                assert!(u.iter().all(|v| v.is_finite()));
+            }
+            assert_ne!(block(x, 2), block(y, 2), "the August start reads May..July");
+            // The mean is the members' mean, member by member in the same layout.
+            assert_eq!(x.members.len(), 2);
+            for (k, m) in x.values.iter().enumerate() {
+                let avg = (x.members[0][k] + x.members[1][k]) / 2.0;
+                assert!((m - avg).abs() < 1e-3, "{m} vs {avg}");
+            }
+        }
+        // The forecast from the origin is the plain forecast's.
+        let plain = run_plain(&clean, origin, &regions);
+        for (x, y) in a.iter().zip(&plain) {
+            assert_eq!(block(x, 0), y.values);
+        }
+    }
+
+    fn run_plain(c: &Cube, origin: Period, regions: &[Region]) -> Vec<RegionForecast> {
+        let p = FitPlan {
+            ensemble: 2,
+            ..plan(1)
+        };
+        let f = fit_regions(c, origin, regions, &p, &NoCache, &|| false, &|_| {}).unwrap();
+        f.regions.into_iter().map(|r| r.forecast).collect()
     }
 
     #[test]

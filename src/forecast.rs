@@ -59,14 +59,59 @@ pub fn assemble(
     regions: &[Region],
     values: &[RegionForecast],
 ) -> Forecast {
+    let parts: Vec<(&[usize], &[f32])> = values
+        .iter()
+        .map(|r| (&r.cells[..], &r.values[..]))
+        .collect();
+    lay_out(cube, origin, horizon, regions, &parts)
+}
+
+/// One forecast per start (`starts` in the order the fit made them: `values` hold
+/// `[start][lead][channel]`), from the ensemble mean (`member` `None`) or one member's values.
+pub fn assemble_starts(
+    cube: &Cube,
+    starts: &[Period],
+    horizon: usize,
+    regions: &[Region],
+    values: &[RegionForecast],
+    member: Option<usize>,
+) -> Vec<Forecast> {
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| {
+            let parts: Vec<(&[usize], &[f32])> = values
+                .iter()
+                .map(|r| {
+                    let all = match member {
+                        None => &r.values,
+                        Some(k) => &r.members[k],
+                    };
+                    let block = horizon * r.cells.len();
+                    (&r.cells[..], &all[i * block..(i + 1) * block])
+                })
+                .collect();
+            lay_out(cube, start, horizon, regions, &parts)
+        })
+        .collect()
+}
+
+/// Each region's `[lead][channel]` values (with its cells) onto the grid.
+fn lay_out(
+    cube: &Cube,
+    origin: Period,
+    horizon: usize,
+    regions: &[Region],
+    parts: &[(&[usize], &[f32])],
+) -> Forecast {
     let n = cube.grid.ncells();
     let mut sum = vec![0.0f64; horizon * n];
     let mut count = vec![0u32; horizon * n];
-    for r in values {
-        let ch = r.cells.len();
+    for (cells, values) in parts {
+        let ch = cells.len();
         for lead in 0..horizon {
-            for (c, &cell) in r.cells.iter().enumerate() {
-                sum[lead * n + cell] += r.values[lead * ch + c] as f64;
+            for (c, &cell) in cells.iter().enumerate() {
+                sum[lead * n + cell] += values[lead * ch + c] as f64;
                 count[lead * n + cell] += 1;
             }
         }
@@ -111,11 +156,13 @@ mod tests {
                 id: "a".into(),
                 cells: vec![0, 1],
                 values: vec![1.0, 2.0, 3.0, 4.0],
+                members: Vec::new(),
             },
             RegionForecast {
                 id: "b".into(),
                 cells: vec![1, 2],
                 values: vec![6.0, 8.0, 10.0, 12.0],
+                members: Vec::new(),
             },
         ];
         let fc = assemble(&c, Period::month(2017, 1), 2, &regions, &values);

@@ -5,7 +5,8 @@
 //! `<out_dir>/.regions/<key>/<region>.json`, written to a temporary name and renamed
 //! ([`crate::io::atomic::write_atomic`]), so a file under its final name is always complete. A run
 //! loads the regions already saved under its key and fits only the others; `merge` loads
-//! all of them. The saved values are the region's forecast `[lead][channel]` and its
+//! all of them. The saved values are the region's forecast `[start][lead][channel]` (and, for a hindcast, each ensemble
+//! member's) and its
 //! training history, stored as the exact f32 bit patterns, so a resumed or merged run
 //! assembles the very same numbers as an uninterrupted one (byte-identical outputs).
 //!
@@ -90,8 +91,12 @@ struct Saved {
     /// The shard that fitted it (`I/N`), if any.
     shard: Option<String>,
     cells: Vec<usize>,
-    /// f32 bit patterns, `[lead][channel]`.
+    /// f32 bit patterns, `[start][lead][channel]` (one start for a forecast).
     values: Vec<u32>,
+    /// Each ensemble member's values, same layout, when the run keeps them (hindcasts);
+    /// absent from the file otherwise, so forecast results keep their format.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    members: Vec<Vec<u32>>,
     losses: Vec<u32>,
     val_losses: Vec<u32>,
     best_epochs: Vec<usize>,
@@ -168,6 +173,7 @@ impl RegionStore {
             shard,
             cells: r.cells.clone(),
             values: bits(&r.values),
+            members: r.members.iter().map(|m| bits(m)).collect(),
             losses: bits(&rec.losses),
             val_losses: bits(&rec.val_losses),
             best_epochs: rec.best_epochs.clone(),
@@ -267,6 +273,7 @@ impl RegionStore {
                     id: s.region,
                     cells: s.cells,
                     values: floats(&s.values),
+                    members: s.members.iter().map(|m| floats(m)).collect(),
                 },
                 record: FitRecord {
                     losses: floats(&s.losses),
@@ -342,6 +349,7 @@ mod tests {
                 id: "box".into(),
                 cells: vec![0, 1],
                 values: vec![0.0; 4],
+                members: Vec::new(),
             },
             record: r.clone(),
         };
@@ -381,6 +389,7 @@ mod tests {
             id: "odd/name".into(),
             cells: vec![3, 4],
             values: vec![0.1, f32::NAN, -0.0, 1.0e-40, f32::MAX, 28.123_457],
+            members: vec![vec![0.2, -1.5, f32::NAN, 3.0, 4.0, 5.0]],
         };
         let record = FitRecord {
             losses: vec![0.5],
@@ -399,6 +408,8 @@ mod tests {
         };
         let (back, shard) = store.load(&region, 6).unwrap();
         assert_eq!(bits(&back.forecast.values), bits(&r.values));
+        assert_eq!(back.forecast.members.len(), 1);
+        assert_eq!(bits(&back.forecast.members[0]), bits(&r.members[0]));
         assert_eq!(back.record.losses, vec![0.5]);
         assert_eq!(back.record.best_epochs, vec![2]);
         assert_eq!(shard.as_deref(), Some("1/4"));

@@ -235,6 +235,8 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
         seed: m.seed,
         threads: rc.threads,
         trend_slope: session.trend_slope,
+        starts: Vec::new(),
+        keep_members: false,
     }
 }
 

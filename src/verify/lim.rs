@@ -1,0 +1,553 @@
+//! The linear inverse model (LIM): the statistical benchmark behind NOAA PSL's SST forecasts.
+//!
+//! The training anomalies (against the training climatology) of the cells valid at every
+//! training step, weighted by sqrt(cos latitude) so that squared distances are area-weighted,
+//! are reduced to their leading N EOFs; in that PC space the propagator is
+//! G = C(1) C(0)^-1 (lag-1 and lag-0 covariances over consecutive training steps: the
+//! least-squares regression of x(t+1) on x(t)), and the lead-L forecast from a start is
+//! G^L x(start - 1) projected back onto the grid, plus the climatology.
+//!
+//! N is chosen inside the training period by a time-ordered validation, never on verified
+//! starts: the climatology, EOFs and G are fitted on the earlier part of the training steps,
+//! and every start of the last part (the last 20% of the steps, at least two years) is
+//! forecast for leads 1..horizon with each candidate N (1, 2, 3, 5, 8, 12, 16, 20, 25, 30,
+//! capped by the cells and steps available); the N with the lowest area-weighted mean squared
+//! error is refitted on all training steps.
+//!
+//! No linear-algebra crate: the EOFs come from the Gram matrix of the smaller dimension with a
+//! Jacobi eigensolver when it is small (exact), otherwise from subspace iteration on the data
+//! matrix (a randomised range finder with power iterations: about ten passes over the data,
+//! seconds for 2,000 months of 11,000 ocean cells); the N x N solve is Gaussian elimination
+//! with partial pivoting.
+
+use rayon::prelude::*;
+
+use crate::dataset::Normaliser;
+use crate::time::{Frequency, Period};
+
+/// Candidate numbers of EOFs.
+const CANDIDATES: [usize; 10] = [1, 2, 3, 5, 8, 12, 16, 20, 25, 30];
+/// Gram matrices up to this size are diagonalised exactly.
+const EXACT_MAX: usize = 300;
+/// N when the training period is too short to hold a validation part.
+const FALLBACK_MODES: usize = 5;
+
+/// A fitted LIM.
+#[derive(Debug, Clone)]
+pub struct Lim {
+    /// Grid cells of the domain.
+    cells: Vec<usize>,
+    /// sqrt(cos latitude) of each domain cell.
+    w: Vec<f64>,
+    /// `[domain cell][mode]` EOFs (orthonormal in the weighted space).
+    eofs: Vec<f64>,
+    /// `[mode][mode]` propagator.
+    g: Vec<f64>,
+    modes: usize,
+    ncells: usize,
+}
+
+impl Lim {
+    /// Fits on the training values `train` (`[t][cell]`, `n` cells, first step `start`) with
+    /// cell area weights `area` (cos latitude), choosing N for leads `1..=horizon`. `None`
+    /// when no cell is valid at every step or the steps are too few.
+    pub fn fit(
+        train: &[f32],
+        n: usize,
+        start: Period,
+        freq: Frequency,
+        area: &[f64],
+        horizon: usize,
+    ) -> Option<Self> {
+        let nt = train.len() / n.max(1);
+        let cells: Vec<usize> = (0..n)
+            .filter(|&c| area[c] > 0.0 && (0..nt).all(|t| train[t * n + c].is_finite()))
+            .collect();
+        if cells.is_empty() || nt < 4 {
+            return None;
+        }
+        let w: Vec<f64> = cells.iter().map(|&c| area[c].sqrt()).collect();
+        let per_year = match freq {
+            Frequency::Monthly => 12,
+            Frequency::Annual => 1,
+        };
+        let val = nt.div_ceil(5).max(2 * per_year);
+        let chosen = (nt >= val + (2 * per_year).max(4))
+            .then(|| choose_modes(train, n, start, freq, &cells, &w, nt - val, horizon))
+            .flatten();
+        let modes = match chosen {
+            Some((m, scores)) => {
+                tracing::info!(
+                    modes = m,
+                    validation_steps = val,
+                    cells = cells.len(),
+                    ?scores,
+                    "LIM: EOFs chosen by validation on the last training steps"
+                );
+                m
+            }
+            None => {
+                let m = FALLBACK_MODES.min(cap(cells.len(), nt));
+                tracing::info!(
+                    modes = m,
+                    "LIM: training period too short to validate N; using the fallback"
+                );
+                m
+            }
+        };
+        let clim = Normaliser::fit(train, n, start, freq);
+        let a = anomalies(train, n, start, &clim, &cells, &w);
+        let nv = cells.len();
+        let (eofs, k) = leading_eofs(&a, nt, nv, modes.max(1));
+        // Fewer modes when the data hold fewer, or when C(0) is singular.
+        (1..=k).rev().find_map(|m| {
+            let eofs = truncate(&eofs, nv, k, m);
+            let pcs = mul_a(&a, nt, nv, &eofs, m);
+            let g = propagator(&pcs, nt, m, m)?;
+            Some(Self {
+                cells: cells.clone(),
+                w: w.clone(),
+                eofs,
+                g,
+                modes: m,
+                ncells: n,
+            })
+        })
+    }
+
+    /// Number of EOFs.
+    pub fn modes(&self) -> usize {
+        self.modes
+    }
+
+    /// The anomaly forecast for lead `lead` from the anomaly map `anom` (`[cell]`, against the
+    /// training climatology) of the step before the start: NaN outside the domain. A
+    /// non-finite anomaly inside the domain counts as 0 in the projection.
+    pub fn forecast(&self, anom: &[f32], lead: usize) -> Vec<f32> {
+        let m = self.modes;
+        let mut x = vec![0.0f64; m];
+        for (i, &c) in self.cells.iter().enumerate() {
+            let a = anom[c] as f64;
+            if a.is_finite() {
+                for (k, xk) in x.iter_mut().enumerate() {
+                    *xk += self.eofs[i * m + k] * self.w[i] * a;
+                }
+            }
+        }
+        for _ in 0..lead {
+            x = mat_vec(&self.g, &x, m);
+        }
+        let mut out = vec![f32::NAN; self.ncells];
+        for (i, &c) in self.cells.iter().enumerate() {
+            let e = &self.eofs[i * m..(i + 1) * m];
+            let v: f64 = e.iter().zip(&x).map(|(a, b)| a * b).sum();
+            out[c] = (v / self.w[i]) as f32;
+        }
+        out
+    }
+
+    #[cfg(test)]
+    pub(crate) fn propagator_matrix(&self) -> &[f64] {
+        &self.g
+    }
+}
+
+/// The largest N the data allow: at most 30, the cells, and the steps less two.
+fn cap(cells: usize, steps: usize) -> usize {
+    30.min(cells).min(steps.saturating_sub(2))
+}
+
+/// The validation of module docs: `(N, [(candidate, validation MSE)])`.
+#[allow(clippy::too_many_arguments)]
+fn choose_modes(
+    train: &[f32],
+    n: usize,
+    start: Period,
+    freq: Frequency,
+    cells: &[usize],
+    w: &[f64],
+    fit_len: usize,
+    horizon: usize,
+) -> Option<(usize, Vec<(usize, f64)>)> {
+    let nt = train.len() / n;
+    let nv = cells.len();
+    let clim = Normaliser::fit(&train[..fit_len * n], n, start, freq);
+    let a = anomalies(train, n, start, &clim, cells, w);
+    let kmax = CANDIDATES
+        .iter()
+        .copied()
+        .filter(|&c| c <= cap(nv, fit_len))
+        .max()?;
+    let (eofs, k) = leading_eofs(&a[..fit_len * nv], fit_len, nv, kmax);
+    let pcs = mul_a(&a, nt, nv, &eofs, k);
+    let norms: Vec<f64> = (0..nt)
+        .map(|t| {
+            a[t * nv..(t + 1) * nv]
+                .iter()
+                .map(|&v| (v as f64) * (v as f64))
+                .sum()
+        })
+        .collect();
+    let mut scores = Vec::new();
+    for m in CANDIDATES.iter().copied().filter(|&m| m <= k) {
+        let Some(g) = propagator(&pcs[..fit_len * k], fit_len, k, m) else {
+            continue;
+        };
+        let (mut err, mut count) = (0.0f64, 0usize);
+        for s in fit_len..nt {
+            let mut z = pcs[(s - 1) * k..(s - 1) * k + m].to_vec();
+            for lead in 1..=horizon {
+                let t = s + lead - 1;
+                if t >= nt {
+                    break;
+                }
+                z = mat_vec(&g, &z, m);
+                let p = &pcs[t * k..t * k + m];
+                let zp: f64 = z.iter().zip(p).map(|(a, b)| a * b).sum();
+                let zz: f64 = z.iter().map(|a| a * a).sum();
+                err += norms[t] - 2.0 * zp + zz;
+                count += 1;
+            }
+        }
+        if count > 0 {
+            scores.push((m, err / count as f64 / nv as f64));
+        }
+    }
+    let best = scores
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|s| s.0)?;
+    Some((best, scores))
+}
+
+/// Weighted anomalies `[t][domain cell]` against `clim`.
+fn anomalies(
+    train: &[f32],
+    n: usize,
+    start: Period,
+    clim: &Normaliser,
+    cells: &[usize],
+    w: &[f64],
+) -> Vec<f32> {
+    let nt = train.len() / n;
+    let mut a = Vec::with_capacity(nt * cells.len());
+    for t in 0..nt {
+        let p = Period(start.0 + t as i64);
+        for (i, &c) in cells.iter().enumerate() {
+            a.push(((train[t * n + c] - clim.climatology(p, c)) as f64 * w[i]) as f32);
+        }
+    }
+    a
+}
+
+/// The first `m` of `k` columns of a `[row][k]` matrix.
+fn truncate(x: &[f64], rows: usize, k: usize, m: usize) -> Vec<f64> {
+    (0..rows)
+        .flat_map(|r| x[r * k..r * k + m].iter().copied())
+        .collect()
+}
+
+/// `G x` for a row-major `m x m` matrix.
+fn mat_vec(g: &[f64], x: &[f64], m: usize) -> Vec<f64> {
+    (0..m)
+        .map(|i| {
+            g[i * m..(i + 1) * m]
+                .iter()
+                .zip(x)
+                .map(|(a, b)| a * b)
+                .sum()
+        })
+        .collect()
+}
+
+/// G = C(1) C(0)^-1 of the first `m` of `k` PCs (`[t][k]`, `nt` consecutive steps), both
+/// covariances over the pairs (t, t+1). `None` when C(0) is singular.
+fn propagator(pcs: &[f64], nt: usize, k: usize, m: usize) -> Option<Vec<f64>> {
+    let (mut c0, mut b) = (vec![0.0f64; m * m], vec![0.0f64; m * m]);
+    for t in 0..nt.saturating_sub(1) {
+        let (x, y) = (&pcs[t * k..t * k + m], &pcs[(t + 1) * k..(t + 1) * k + m]);
+        for i in 0..m {
+            for j in 0..m {
+                c0[i * m + j] += x[i] * x[j];
+                b[i * m + j] += x[i] * y[j];
+            }
+        }
+    }
+    // C(0) G^T = C(1)^T, and B = C(1)^T.
+    let gt = solve(c0, b, m, m)?;
+    Some((0..m * m).map(|k| gt[(k % m) * m + k / m]).collect())
+}
+
+/// Solves `a x = b` (`a`: `m x m`, `b`: `m x r`, row-major) by Gaussian elimination with
+/// partial pivoting. `None` when `a` is singular to working precision.
+pub(crate) fn solve(mut a: Vec<f64>, mut b: Vec<f64>, m: usize, r: usize) -> Option<Vec<f64>> {
+    let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+    if scale == 0.0 {
+        return None;
+    }
+    for col in 0..m {
+        let piv =
+            (col..m).max_by(|&i, &j| a[i * m + col].abs().total_cmp(&a[j * m + col].abs()))?;
+        if a[piv * m + col].abs() <= 1e-13 * scale {
+            return None;
+        }
+        if piv != col {
+            for j in 0..m {
+                a.swap(piv * m + j, col * m + j);
+            }
+            for j in 0..r {
+                b.swap(piv * r + j, col * r + j);
+            }
+        }
+        for i in col + 1..m {
+            let f = a[i * m + col] / a[col * m + col];
+            if f != 0.0 {
+                for j in col..m {
+                    a[i * m + j] -= f * a[col * m + j];
+                }
+                for j in 0..r {
+                    b[i * r + j] -= f * b[col * r + j];
+                }
+            }
+        }
+    }
+    let mut x = vec![0.0f64; m * r];
+    for i in (0..m).rev() {
+        for j in 0..r {
+            let s: f64 = (i + 1..m).map(|k| a[i * m + k] * x[k * r + j]).sum();
+            x[i * r + j] = (b[i * r + j] - s) / a[i * m + i];
+        }
+    }
+    Some(x)
+}
+
+/// The leading (at most) `k` EOFs of `a` (`[t][v]`, `nt x nv`) as `[v][mode]`, orthonormal,
+/// with the number kept (modes with a negligible variance are dropped).
+fn leading_eofs(a: &[f32], nt: usize, nv: usize, k: usize) -> (Vec<f64>, usize) {
+    let (vals, vecs, l) = if nt.min(nv) <= EXACT_MAX {
+        exact_eofs(a, nt, nv)
+    } else {
+        subspace_eofs(a, nt, nv, k)
+    };
+    let top = vals.first().copied().unwrap_or(0.0);
+    let keep = vals
+        .iter()
+        .take(k)
+        .take_while(|&&v| top > 0.0 && v > 1e-10 * top)
+        .count();
+    (truncate(&vecs, nv, l, keep), keep)
+}
+
+/// Exact EOFs from the Gram matrix of the smaller dimension: `(variances, [v][l] EOFs, l)`,
+/// sorted by decreasing variance.
+fn exact_eofs(a: &[f32], nt: usize, nv: usize) -> (Vec<f64>, Vec<f64>, usize) {
+    if nv <= nt {
+        // A^T A (nv x nv): its eigenvectors are the EOFs.
+        let mut s = vec![0.0f64; nv * nv];
+        for t in 0..nt {
+            let row = &a[t * nv..(t + 1) * nv];
+            for i in 0..nv {
+                let x = row[i] as f64;
+                for j in i..nv {
+                    s[i * nv + j] += x * row[j] as f64;
+                }
+            }
+        }
+        for i in 0..nv {
+            for j in 0..i {
+                s[i * nv + j] = s[j * nv + i];
+            }
+        }
+        let (vals, vecs) = jacobi(s, nv);
+        (vals, vecs, nv)
+    } else {
+        // A A^T (nt x nt): EOF_k = A^T u_k / sqrt(lambda_k).
+        let rows: Vec<Vec<f64>> = (0..nt)
+            .map(|t| a[t * nv..(t + 1) * nv].iter().map(|&v| v as f64).collect())
+            .collect();
+        let mut s = vec![0.0f64; nt * nt];
+        let upper: Vec<Vec<f64>> = (0..nt)
+            .into_par_iter()
+            .map(|i| {
+                (i..nt)
+                    .map(|j| rows[i].iter().zip(&rows[j]).map(|(x, y)| x * y).sum())
+                    .collect()
+            })
+            .collect();
+        for (i, u) in upper.iter().enumerate() {
+            for (d, &v) in u.iter().enumerate() {
+                s[i * nt + i + d] = v;
+                s[(i + d) * nt + i] = v;
+            }
+        }
+        let (vals, u) = jacobi(s, nt);
+        let mut e = mul_at(a, nt, nv, &u, nt);
+        scale_columns(&mut e, nv, nt, &vals);
+        (vals, e, nt)
+    }
+}
+
+/// EOFs by subspace iteration (randomised range finder with power iterations).
+fn subspace_eofs(a: &[f32], nt: usize, nv: usize, k: usize) -> (Vec<f64>, Vec<f64>, usize) {
+    let l = (k + 10).min(nt).min(nv);
+    let mut rng = 0x5eed_1a4du64;
+    let omega: Vec<f64> = (0..nv * l).map(|_| uniform(&mut rng)).collect();
+    let mut y = mul_a(a, nt, nv, &omega, l);
+    orthonormalise(&mut y, nt, l);
+    for _ in 0..4 {
+        let mut z = mul_at(a, nt, nv, &y, l);
+        orthonormalise(&mut z, nv, l);
+        y = mul_a(a, nt, nv, &z, l);
+        orthonormalise(&mut y, nt, l);
+    }
+    // B^T = A^T Q (nv x l); B B^T = Z^T Z; EOFs = B^T U / sigma.
+    let z = mul_at(a, nt, nv, &y, l);
+    let mut s = vec![0.0f64; l * l];
+    for r in 0..nv {
+        let row = &z[r * l..(r + 1) * l];
+        for i in 0..l {
+            for j in 0..l {
+                s[i * l + j] += row[i] * row[j];
+            }
+        }
+    }
+    let (vals, u) = jacobi(s, l);
+    let mut e = vec![0.0f64; nv * l];
+    for r in 0..nv {
+        for j in 0..l {
+            e[r * l + j] = (0..l).map(|i| z[r * l + i] * u[i * l + j]).sum();
+        }
+    }
+    scale_columns(&mut e, nv, l, &vals);
+    (vals, e, l)
+}
+
+/// Divides column j of a `[rows][l]` matrix by sqrt(vals[j]) (zero for a null value).
+fn scale_columns(e: &mut [f64], rows: usize, l: usize, vals: &[f64]) {
+    for r in 0..rows {
+        for j in 0..l {
+            let s = vals[j].max(0.0).sqrt();
+            e[r * l + j] = if s > 0.0 { e[r * l + j] / s } else { 0.0 };
+        }
+    }
+}
+
+/// A uniform number in -1..1 (SplitMix64): a fixed stream, independent of any crate.
+fn uniform(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+}
+
+/// `A M` for `a` (`nt x nv`) and `m` (`nv x l`): `nt x l`.
+fn mul_a(a: &[f32], nt: usize, nv: usize, m: &[f64], l: usize) -> Vec<f64> {
+    let mut out = vec![0.0f64; nt * l];
+    out.par_chunks_mut(l.max(1)).enumerate().for_each(|(t, o)| {
+        for (v, &x) in a[t * nv..(t + 1) * nv].iter().enumerate() {
+            let x = x as f64;
+            for (oj, mj) in o.iter_mut().zip(&m[v * l..(v + 1) * l]) {
+                *oj += x * mj;
+            }
+        }
+    });
+    out
+}
+
+/// `A^T Y` for `a` (`nt x nv`) and `y` (`nt x l`): `nv x l`.
+fn mul_at(a: &[f32], nt: usize, nv: usize, y: &[f64], l: usize) -> Vec<f64> {
+    const CHUNK: usize = 256;
+    let mut out = vec![0.0f64; nv * l];
+    out.par_chunks_mut((CHUNK * l).max(1))
+        .enumerate()
+        .for_each(|(ci, o)| {
+            let v0 = ci * CHUNK;
+            let rows = o.len() / l.max(1);
+            for t in 0..nt {
+                let yt = &y[t * l..(t + 1) * l];
+                let at = &a[t * nv + v0..t * nv + v0 + rows];
+                for (r, &x) in at.iter().enumerate() {
+                    let x = x as f64;
+                    for (oj, yj) in o[r * l..(r + 1) * l].iter_mut().zip(yt) {
+                        *oj += x * yj;
+                    }
+                }
+            }
+        });
+    out
+}
+
+/// Orthonormalises the columns of a `[rows][l]` matrix in place (modified Gram-Schmidt,
+/// twice); a column that depends on the earlier ones becomes zero.
+fn orthonormalise(x: &mut [f64], rows: usize, l: usize) {
+    for j in 0..l {
+        let before: f64 = (0..rows).map(|r| x[r * l + j].powi(2)).sum::<f64>().sqrt();
+        for _ in 0..2 {
+            for i in 0..j {
+                let d: f64 = (0..rows).map(|r| x[r * l + i] * x[r * l + j]).sum();
+                for r in 0..rows {
+                    x[r * l + j] -= d * x[r * l + i];
+                }
+            }
+        }
+        let norm: f64 = (0..rows).map(|r| x[r * l + j].powi(2)).sum::<f64>().sqrt();
+        let keep = norm > 1e-10 * before && norm > 0.0;
+        for r in 0..rows {
+            x[r * l + j] = if keep { x[r * l + j] / norm } else { 0.0 };
+        }
+    }
+}
+
+/// Eigen-decomposition of a symmetric `n x n` matrix by cyclic Jacobi rotations: eigenvalues
+/// in decreasing order and the eigenvectors as the columns of a row-major `n x n` matrix.
+pub(crate) fn jacobi(mut a: Vec<f64>, n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut v = vec![0.0f64; n * n];
+    for i in 0..n {
+        v[i * n + i] = 1.0;
+    }
+    let total: f64 = a.iter().map(|x| x * x).sum();
+    for _sweep in 0..60 {
+        let off: f64 = (0..n)
+            .flat_map(|p| (p + 1..n).map(move |q| (p, q)))
+            .map(|(p, q)| a[p * n + q].powi(2))
+            .sum();
+        if off <= 1e-26 * total || total == 0.0 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = a[p * n + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
+                let sign = if theta >= 0.0 { 1.0 } else { -1.0 };
+                let t = sign / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (v[k * n + p], v[k * n + q]);
+                    v[k * n + p] = c * vkp - s * vkq;
+                    v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&i, &j| a[j * n + j].total_cmp(&a[i * n + i]));
+    let vals = order.iter().map(|&i| a[i * n + i]).collect();
+    let vecs = (0..n * n).map(|k| v[(k / n) * n + order[k % n]]).collect();
+    (vals, vecs)
+}

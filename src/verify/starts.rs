@@ -1,0 +1,1 @@
+//! Verification over many forecast starts (a hindcast).

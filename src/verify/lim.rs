@@ -551,3 +551,142 @@ pub(crate) fn jacobi(mut a: Vec<f64>, n: usize) -> (Vec<f64>, Vec<f64>) {
     let vecs = (0..n * n).map(|k| v[(k / n) * n + order[k % n]]).collect();
     (vals, vecs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gaussian-ish noise from the SplitMix stream (sum of uniforms).
+    fn noise(state: &mut u64) -> f64 {
+        (0..4).map(|_| uniform(state)).sum::<f64>() * 0.5
+    }
+
+    /// A 3-mode linear system x(t+1) = G x(t) + noise on orthonormal patterns over 40 cells,
+    /// plus small independent noise per cell: the LIM recovers G's forecasts.
+    #[test]
+    fn lim_recovers_a_known_propagator() {
+        let g = [0.8, 0.3, 0.0, -0.25, 0.75, 0.1, 0.0, 0.05, 0.5];
+        let (nv, nt) = (40usize, 8000usize);
+        // Orthonormal patterns: sines of different wave numbers.
+        let pat: Vec<Vec<f64>> = (1..=3)
+            .map(|k| {
+                let v: Vec<f64> = (0..nv)
+                    .map(|i| (std::f64::consts::PI * k as f64 * (i as f64 + 0.5) / nv as f64).sin())
+                    .collect();
+                let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+                v.into_iter().map(|x| x / n).collect()
+            })
+            .collect();
+        let mut rng = 7u64;
+        let mut x = [0.0f64; 3];
+        let mut train = Vec::with_capacity(nt * nv);
+        let mut xs = Vec::new();
+        for _ in 0..nt {
+            let nx: Vec<f64> = (0..3)
+                .map(|i| (0..3).map(|j| g[i * 3 + j] * x[j]).sum::<f64>() + noise(&mut rng))
+                .collect();
+            x = [nx[0], nx[1], nx[2]];
+            xs.extend_from_slice(&x);
+            for i in 0..nv {
+                let v: f64 = (0..3).map(|k| x[k] * pat[k][i]).sum();
+                train.push((20.0 + v + 0.02 * noise(&mut rng)) as f32);
+            }
+        }
+        let lim = Lim::fit(
+            &train,
+            nv,
+            Period(1000),
+            Frequency::Annual,
+            &vec![1.0; nv],
+            4,
+        )
+        .expect("fitted");
+        assert!((3..=5).contains(&lim.modes()), "modes {}", lim.modes());
+        // The least-squares propagator of the true mode amplitudes: what the LIM must match
+        // up to the truncation and the cell noise; it differs from G by sampling error only.
+        let gls = propagator(&xs, nt, 3, 3).unwrap();
+        // Forecast a pure pattern state: G^L x0 on the patterns.
+        let x0 = [1.0, -0.5, 0.8];
+        let anom: Vec<f32> = (0..nv)
+            .map(|i| (0..3).map(|k| x0[k] * pat[k][i]).sum::<f64>() as f32)
+            .collect();
+        let on_grid = |z: &[f64]| -> Vec<f64> {
+            (0..nv)
+                .map(|i| (0..3).map(|k| z[k] * pat[k][i]).sum())
+                .collect()
+        };
+        let dist = |a: &[f32], b: &[f64]| -> f64 {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (*x as f64 - y).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        };
+        let (mut z, mut zl) = (x0.to_vec(), x0.to_vec());
+        for lead in 1..=4 {
+            z = mat_vec(&g, &z, 3);
+            zl = mat_vec(&gls, &zl, 3);
+            let got = lim.forecast(&anom, lead);
+            // |x0| = 1.37: within 1% of the least-squares forecast, within 0.06 (sampling
+            // error of 8,000 steps) of the true one.
+            let (to_ls, to_true) = (dist(&got, &on_grid(&zl)), dist(&got, &on_grid(&z)));
+            assert!(to_ls < 0.014, "lead {lead}: {to_ls} from least squares");
+            assert!(to_true < 0.06, "lead {lead}: {to_true} from the truth");
+        }
+        // G's trace is basis-free: with three modes it is the trace of the true G.
+        if lim.modes() == 3 {
+            let h = lim.propagator_matrix();
+            let tr = h[0] + h[4] + h[8];
+            assert!((tr - (0.8 + 0.75 + 0.5)).abs() < 0.05, "trace {tr}");
+        }
+    }
+
+    /// Subspace iteration finds the same leading variances and patterns as the exact Gram
+    /// route on a matrix with a decaying spectrum.
+    #[test]
+    fn subspace_iteration_matches_the_exact_eofs() {
+        let (nt, nv) = (320usize, 310usize);
+        let mut rng = 11u64;
+        let modes: Vec<Vec<f64>> = (0..8)
+            .map(|_| (0..nv).map(|_| noise(&mut rng)).collect())
+            .collect();
+        let mut a = Vec::with_capacity(nt * nv);
+        for _ in 0..nt {
+            let amp: Vec<f64> = (0..8)
+                .map(|k| noise(&mut rng) * 0.6f64.powi(k as i32))
+                .collect();
+            for i in 0..nv {
+                let v: f64 =
+                    (0..8).map(|k| amp[k] * modes[k][i]).sum::<f64>() + 0.01 * noise(&mut rng);
+                a.push(v as f32);
+            }
+        }
+        let (ve, ee, le) = exact_eofs(&a, nt, nv);
+        let (vs, es, ls) = subspace_eofs(&a, nt, nv, 5);
+        for k in 0..5 {
+            assert!(
+                (ve[k] - vs[k]).abs() < 1e-3 * ve[0],
+                "variance {k}: {} {}",
+                ve[k],
+                vs[k]
+            );
+            let dot: f64 = (0..nv).map(|i| ee[i * le + k] * es[i * ls + k]).sum();
+            assert!(dot.abs() > 0.999, "pattern {k}: {dot}");
+        }
+    }
+
+    #[test]
+    fn solve_and_jacobi_by_hand() {
+        // Needs a row swap: the first pivot is 0.
+        let x = solve(vec![0.0, 2.0, 1.0, 1.0], vec![4.0, 3.0], 2, 1).unwrap();
+        assert!((x[0] - 1.0).abs() < 1e-12 && (x[1] - 2.0).abs() < 1e-12);
+        assert!(solve(vec![1.0, 2.0, 2.0, 4.0], vec![1.0, 1.0], 2, 1).is_none());
+        let (vals, vecs) = jacobi(vec![2.0, 1.0, 1.0, 2.0], 2);
+        assert!((vals[0] - 3.0).abs() < 1e-12 && (vals[1] - 1.0).abs() < 1e-12);
+        assert!((vecs[0].abs() - 0.5f64.sqrt()).abs() < 1e-12);
+        assert!(
+            (vecs[0] - vecs[2]).abs() < 1e-12,
+            "first eigenvector is (1, 1)/sqrt 2"
+        );
+    }
+}

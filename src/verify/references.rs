@@ -275,4 +275,137 @@ mod tests {
         let d = r.forecast(Method::DampedPersistence, 1, p).unwrap()[0];
         assert!((d - (r.climatology(p)[0] + r.damping[0] * last_anom)).abs() < 1e-6);
     }
+
+    /// A seasonal, noisy test field of a few cells: red-noise anomalies whose persistence
+    /// depends on the calendar month.
+    fn field(t: usize, c: usize) -> f32 {
+        let mut a = 0.0f32;
+        for k in 0..=t {
+            let phi = if k % 12 < 6 { 0.9 } else { 0.4 };
+            let kick = (((k * 7919 + c * 104_729) % 1000) as f32 / 1000.0 - 0.5) * 0.6;
+            a = phi * a + kick;
+        }
+        15.0 + 3.0 * ((t % 12) as f32 * 0.52).sin() + c as f32 * 0.3 + a
+    }
+
+    /// The two new references, and every other, read no step from the training end on:
+    /// poisoning those steps with NaN or huge values changes no forecast.
+    #[test]
+    fn new_references_use_training_data_only() {
+        let steps = 96;
+        let a = cube(2, 3, Period::month(2000, 1), 120, field);
+        let r = References::fit(&a, steps, 12);
+        assert!(r.lim_modes().is_some_and(|m| m >= 1));
+        for poison in [f32::NAN, 1.0e6] {
+            let b = cube(2, 3, Period::month(2000, 1), 120, |t, c| {
+                if t >= steps {
+                    poison
+                } else {
+                    field(t, c)
+                }
+            });
+            let rb = References::fit(&b, steps, 12);
+            for m in Method::REFERENCES {
+                for lead in 1..=12 {
+                    let p = Period::month(2008, lead as u32);
+                    let fa = r.forecast(m, lead, p).unwrap();
+                    assert_eq!(fa, rb.forecast(m, lead, p).unwrap(), "{m:?} lead {lead}");
+                    assert!(fa.iter().all(|v| v.is_finite()), "{m:?} lead {lead}");
+                    // From the training end, forecast_from is the forecast path.
+                    assert_eq!(Some(fa), r.forecast_from(&a, steps, m, lead), "{m:?}");
+                }
+            }
+        }
+    }
+
+    /// A start in June, after the training steps: forecast_from reads only steps before
+    /// the start (poisoning the start month and everything after changes nothing), and uses
+    /// the anomaly of May.
+    #[test]
+    fn forecast_from_a_june_start_uses_nothing_at_or_after_the_start() {
+        let (steps, start) = (96, 101);
+        let a = cube(2, 3, Period::month(2000, 1), 120, field);
+        assert_eq!(a.period(start), Period::month(2008, 6));
+        let r = References::fit(&a, steps, 12);
+        for poison in [f32::NAN, -1.0e6] {
+            let b = cube(2, 3, Period::month(2000, 1), 120, |t, c| {
+                if t >= start {
+                    poison
+                } else {
+                    field(t, c)
+                }
+            });
+            for m in Method::ALL {
+                for lead in 1..=12 {
+                    assert_eq!(
+                        r.forecast_from(&a, start, m, lead),
+                        r.forecast_from(&b, start, m, lead),
+                        "{m:?} lead {lead}"
+                    );
+                }
+            }
+        }
+        // Persistence from the anomaly of May (step start - 1).
+        let p = a.period(start + 2);
+        let may = a.period(start - 1);
+        let pers = r.forecast_from(&a, start, Method::Persistence, 3).unwrap();
+        for c in 0..6 {
+            let want = r.climatology(p)[c] + a.step(start - 1)[c] - r.climatology(may)[c];
+            assert!((pers[c] - want).abs() < 1e-5);
+        }
+        // No forecast from inside the training period, none for the model.
+        assert!(r
+            .forecast_from(&a, steps - 1, Method::Climatology, 1)
+            .is_none());
+        assert!(r.forecast_from(&a, start, Method::Model, 1).is_none());
+    }
+
+    /// Seasonal damped persistence by hand on three years of one cell: the lead-L
+    /// coefficient of a January start uses only the December pairs (t = 11, 23), of a May
+    /// start only the April pairs.
+    #[test]
+    fn seasonal_damped_persistence_by_hand() {
+        let v = |t: usize| ((t * 7919 % 101) as f32) * 0.05 + (t % 12) as f32;
+        let c = cube(1, 1, Period::month(2000, 1), 48, |t, _| v(t));
+        let r = References::fit(&c, 36, 3);
+        // Climatology and anomalies by hand.
+        let clim = |m: usize| (0..3).map(|y| v(12 * y + m)).sum::<f32>() / 3.0;
+        let anom = |t: usize| (v(t) - clim(t % 12)) as f64;
+        let coef = |month: usize, lead: usize| {
+            let (mut xy, mut xx) = (0.0, 0.0);
+            for t in (month..36).step_by(12).filter(|t| t + lead < 36) {
+                xy += anom(t) * anom(t + lead);
+                xx += anom(t) * anom(t);
+            }
+            (xy / xx).clamp(0.0, 1.0) as f32
+        };
+        let mut nonzero = 0;
+        for (start, before) in [(36usize, 11usize), (40, 3)] {
+            for lead in 1..=3 {
+                let k = coef(before, lead);
+                nonzero += usize::from(k > 0.0 && k < 1.0);
+                let got = r
+                    .forecast_from(&c, start, Method::SeasonalDampedPersistence, lead)
+                    .unwrap()[0];
+                let target = (start + lead - 1) % 12;
+                let want = clim(target) + k * (v(start - 1) - clim(before));
+                assert!(
+                    (got - want).abs() < 1e-4,
+                    "start {start} lead {lead}: {got} {want}"
+                );
+            }
+        }
+        assert!(
+            nonzero > 0,
+            "the example exercises an unclipped coefficient"
+        );
+        // The ordinary coefficients (all months) differ from the seasonal ones here.
+        let d = r
+            .forecast_from(&c, 36, Method::DampedPersistence, 1)
+            .unwrap()[0];
+        let s = r
+            .forecast_from(&c, 36, Method::SeasonalDampedPersistence, 1)
+            .unwrap()[0];
+        assert!((d - s).abs() > 1e-4);
+    }
 }

@@ -18,7 +18,10 @@
 //! starts (a hindcast) by [`starts::verify_starts`], which adds the ensemble's CRPS and
 //! block-bootstrap intervals of the model's gain over each reference.
 
+pub mod bootstrap;
+pub mod hindcast;
 pub mod lim;
+mod linalg;
 pub mod references;
 pub mod report;
 pub mod starts;

@@ -30,6 +30,8 @@ use crate::time::{Frequency, Period};
 pub struct References {
     clim: Normaliser,
     freq: Frequency,
+    /// First training period.
+    first: Period,
     /// Training steps; forecasts start at `steps` or later.
     steps: usize,
     horizon: usize,
@@ -76,6 +78,7 @@ impl References {
         Self {
             clim,
             freq: cube.freq,
+            first: cube.start,
             steps,
             horizon,
             last_period: cube.period(steps - 1),
@@ -92,6 +95,15 @@ impl References {
         (0..self.ncells)
             .map(|c| self.clim.climatology(p, c))
             .collect()
+    }
+
+    /// The training period, `2010-01..2017-12`.
+    pub fn training(&self) -> String {
+        format!(
+            "{}..{}",
+            self.first.label(self.freq),
+            self.last_period.label(self.freq)
+        )
     }
 
     /// Number of EOFs of the LIM (`None` when the training data allowed none).
@@ -322,6 +334,7 @@ mod tests {
     /// the start (poisoning the start month and everything after changes nothing), and uses
     /// the anomaly of May.
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn forecast_from_a_june_start_uses_nothing_at_or_after_the_start() {
         let (steps, start) = (96, 101);
         let a = cube(2, 3, Period::month(2000, 1), 120, field);

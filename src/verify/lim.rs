@@ -472,9 +472,7 @@ mod tests {
             .collect();
         let mut a = Vec::with_capacity(nt * nv);
         for _ in 0..nt {
-            let amp: Vec<f64> = (0..8)
-                .map(|k| noise(&mut rng) * 0.6f64.powi(k))
-                .collect();
+            let amp: Vec<f64> = (0..8).map(|k| noise(&mut rng) * 0.6f64.powi(k)).collect();
             for i in 0..nv {
                 let v: f64 =
                     (0..8).map(|k| amp[k] * modes[k][i]).sum::<f64>() + 0.01 * noise(&mut rng);

@@ -117,6 +117,7 @@ pub fn verify_starts(input: &StartsInput, boot: BootstrapSettings) -> HindcastRe
         .map(|&s| cube.period(s).year_month(cube.freq).0)
         .collect();
     let mut years = year_of.clone();
+    years.sort_unstable();
     years.dedup();
     let block: Vec<usize> = year_of
         .iter()

@@ -421,4 +421,24 @@ mod tests {
             .unwrap()[0];
         assert!((d - s).abs() > 1e-4);
     }
+
+    /// With annual steps there is no calendar month: seasonal damped persistence is damped
+    /// persistence, and the LIM still fits (validation on the last years).
+    #[test]
+    fn annual_seasonal_is_damped_persistence() {
+        let mut c = cube(2, 3, Period::month(2000, 1), 60, field);
+        c.freq = Frequency::Annual;
+        c.start = Period(1950);
+        let r = References::fit(&c, 50, 3);
+        assert!(r.lim_modes().is_some());
+        for start in [50, 55] {
+            for lead in 1..=3 {
+                let d = r.forecast_from(&c, start, Method::DampedPersistence, lead);
+                let s = r.forecast_from(&c, start, Method::SeasonalDampedPersistence, lead);
+                assert_eq!(d, s);
+                let l = r.forecast_from(&c, start, Method::Lim, lead).unwrap();
+                assert!(l.iter().all(|v| v.is_finite()));
+            }
+        }
+    }
 }

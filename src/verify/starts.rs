@@ -539,7 +539,9 @@ mod tests {
         let clim = r.get("global", "1", Method::Climatology).unwrap();
         assert!(close(clim.rmse, clim_rmse));
         assert_eq!(clim.crps, None);
-        // The difference is model minus reference; one year of starts: a zero-width interval.
+        // The difference is model minus reference. Both starts are in 2002: the bootstrap
+        // resamples whole years, so every replicate holds both starts and the interval has
+        // zero width (resampling single starts would not).
         let d = r.difference("global", "1", Method::Climatology).unwrap();
         assert!(close(d.mean, m("1").rmse - clim.rmse));
         assert_eq!(d.low, d.high);

@@ -106,6 +106,11 @@ impl References {
         )
     }
 
+    /// Number of training steps (the first step a forecast may start at).
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
     /// Number of EOFs of the LIM (`None` when the training data allowed none).
     pub fn lim_modes(&self) -> Option<usize> {
         self.lim.as_ref().map(|l| l.modes())

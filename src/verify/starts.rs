@@ -38,7 +38,8 @@ use crate::region::Region;
 pub struct StartsInput<'a> {
     /// The observations, the cube the references were fitted on.
     pub cube: &'a Cube,
-    /// The references: one fit for every start, or one per start (yearly refits).
+    /// The references: one fit for every start, or one per start (yearly refits); every
+    /// start must lie at or after its references' training steps.
     pub references: &'a [&'a References],
     /// Step indices in `cube` of the starts (each start's first target), ascending.
     pub starts: &'a [usize],
@@ -98,8 +99,9 @@ const NM: usize = Method::ALL.len();
 /// Verifies the model's hindcast and every reference over `input.starts`.
 ///
 /// # Panics
-/// When `references` holds neither one fit nor one per start, or a forecast array does not
-/// have `starts x horizon x cells` values.
+/// When `references` holds neither one fit nor one per start, a start lies inside its
+/// references' training steps, or a forecast array does not have `starts x horizon x cells`
+/// values.
 pub fn verify_starts(input: &StartsInput, boot: BootstrapSettings) -> HindcastReport {
     let cube = input.cube;
     let (n, h, ns) = (cube.grid.ncells(), input.horizon, input.starts.len());
@@ -152,9 +154,11 @@ pub fn verify_starts(input: &StartsInput, boot: BootstrapSettings) -> HindcastRe
             let clim = refs.climatology(cube.period(t));
             let maps: Vec<Vec<f32>> = Method::ALL
                 .iter()
-                .map(|&m| {
-                    refs.forecast_from(cube, start, m, lead)
-                        .unwrap_or_else(|| model.to_vec())
+                .map(|&m| match m {
+                    Method::Model => model.to_vec(),
+                    _ => refs
+                        .forecast_from(cube, start, m, lead)
+                        .expect("a start after its references' training steps"),
                 })
                 .collect();
             let per_cell = cell_terms(&maps, &members, obs, &clim);

@@ -193,7 +193,8 @@ pub fn verify_starts(input: &StartsInput, boot: BootstrapSettings) -> HindcastRe
             .collect(),
         years,
         horizon: h,
-        members: input.members.len(),
+        // Without members the mean was scored as the only one.
+        members: input.members.len().max(1),
         bootstrap: boot,
         records: Vec::new(),
         differences: Vec::new(),

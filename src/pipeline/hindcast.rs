@@ -19,6 +19,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::hindcast_outputs as outputs;
 use super::session::Session;
 use super::{fit_plan, key, Checkpoints, PipelineError, Progress, RunConfig};
 use crate::fit;
@@ -147,8 +148,18 @@ pub fn hindcast(
     })?;
     let _lock = crate::ops::lock::OutputLock::acquire(&dir, crate::ops::lock::LOCK_NAME)?;
     crate::io::sweep::remove_stale(&dir);
+    // Before fitting: an unwritable directory or a protected output fails now.
+    let mut stage = outputs::prepare(&dir)?;
     let hc = run_fits(rc, spec, &dir, progress)?;
-    let (files, table) = super::hindcast_outputs::write(rc, spec, &dir, &hc)?;
+    let t_out = Instant::now();
+    let report = outputs::verify(&hc);
+    let table = outputs::write(&mut stage, &dir, &report)?;
+    let files = stage.commit()?;
+    tracing::info!(
+        "hindcast verified and {} file(s) written in {:.1} s",
+        files.len(),
+        t_out.elapsed().as_secs_f64()
+    );
     Ok(HindcastSummary {
         out_dir: dir,
         files,

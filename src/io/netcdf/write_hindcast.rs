@@ -1,8 +1,9 @@
 //! The CF-1.8 hindcast writer: many forecasts, one per start, in one file.
 //!
 //! A hindcast is a set of forecasts made from many starts (every month from 2000-01, say),
-//! each for leads 1..horizon. The layout is the one of seasonal-forecast archives (the C3S
-//! and NMME hindcasts): `sst(start, lead, lat, lon)` with
+//! each for leads 1..horizon. The layout follows seasonal-forecast archives (NMME's start
+//! and lead axes, the valid time over both as in C3S's files): `sst(start, lead, lat, lon)`
+//! with
 //! - `forecast_reference_time(start)`: the start of each forecast (no data at or after it was
 //!   used), an auxiliary coordinate along `start`;
 //! - `lead(lead)`: the integer lead in months or years, the coordinate variable of `lead`;

@@ -153,7 +153,7 @@ pub fn hindcast(
     let hc = run_fits(rc, spec, &dir, progress)?;
     let t_out = Instant::now();
     let report = outputs::verify(&hc);
-    let table = outputs::write(&mut stage, &dir, &report)?;
+    let table = outputs::write(rc, &mut stage, &dir, &hc, &report)?;
     let files = stage.commit()?;
     tracing::info!(
         "hindcast verified and {} file(s) written in {:.1} s",

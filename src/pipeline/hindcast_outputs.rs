@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use super::hindcast::Hindcast;
-use super::PipelineError;
+use super::provenance::Provenance;
+use super::{PipelineError, RunConfig};
+use crate::io::netcdf::HindcastFile;
 use crate::io::staging::Staging;
+use crate::time::Period;
 use crate::verify::starts::{verify_starts, BootstrapSettings, HindcastReport, StartsInput};
 use crate::verify::References;
 
@@ -63,16 +66,94 @@ pub fn verify(hc: &Hindcast) -> HindcastReport {
     verify_starts(&input, BootstrapSettings::default())
 }
 
-/// Writes the tables (and what else is ready) into `stage`; returns the Markdown table.
+/// Writes the tables, `hindcast.nc` and the figures into `stage`; returns the Markdown table.
 pub fn write(
+    rc: &RunConfig,
     stage: &mut Staging,
     dir: &Path,
+    hc: &Hindcast,
     report: &HindcastReport,
 ) -> Result<String, PipelineError> {
+    write_netcdf(rc, stage, hc)?;
     let table = report.to_markdown();
     write_file(stage, dir, "hindcast.md", table.as_bytes())?;
     write_file(stage, dir, "hindcast.json", report.to_json().as_bytes())?;
     Ok(table)
+}
+
+/// `hindcast.nc`: the ensemble mean and spread from every start.
+fn write_netcdf(rc: &RunConfig, stage: &mut Staging, hc: &Hindcast) -> Result<(), PipelineError> {
+    let (Some(first), Some(session)) = (hc.mean.first(), hc.sessions.first()) else {
+        return Ok(());
+    };
+    let values: Vec<f32> = hc
+        .mean
+        .iter()
+        .flat_map(|f| f.values.iter().copied())
+        .collect();
+    let spread = spread(hc);
+    let prov = Provenance::of(rc, session);
+    let freq = first.freq;
+    let label = |p: &Period| p.label(freq);
+    let anomaly = session.cube.variable.to_lowercase().contains("anom");
+    let file = HindcastFile {
+        grid: &first.grid,
+        freq,
+        starts: &hc.starts,
+        horizon: first.horizon,
+        values: &values,
+        spread: &spread,
+        anomaly,
+        title: format!(
+            "sstcast {} hindcast from {}: starts {}..{}",
+            rc.pipeline.name(),
+            session.product,
+            hc.starts.first().map(label).unwrap_or_default(),
+            hc.starts.last().map(label).unwrap_or_default(),
+        ),
+        source: prov.source,
+        history: prov.history,
+        comment: format!(
+            "Hindcast: {} fit(s), the first on data before {}; every start was forecast autoregressively from the data before it only. sst is the ensemble mean, sst_spread the members' standard deviation. Cells outside every forecast region are fill.",
+            hc.sessions.len(),
+            session.origin.label(session.cube.freq)
+        ),
+        references: format!("input: {}", session.product),
+        config: rc.config_text.clone(),
+        inputs: session
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let path = stage.file("hindcast.nc");
+    crate::io::netcdf::write_hindcast(&path, &file)?;
+    Ok(())
+}
+
+/// The members' standard deviation (1/(M-1)) per start, lead and cell; NaN for one member.
+fn spread(hc: &Hindcast) -> Vec<f32> {
+    let m = hc.members.len();
+    let n: usize = hc.mean.iter().map(|f| f.values.len()).sum();
+    if m < 2 {
+        return vec![f32::NAN; n];
+    }
+    let flat: Vec<Vec<f32>> = hc
+        .members
+        .iter()
+        .map(|fs| fs.iter().flat_map(|f| f.values.iter().copied()).collect())
+        .collect();
+    (0..n)
+        .map(|k| {
+            let mean = flat.iter().map(|v| v[k] as f64).sum::<f64>() / m as f64;
+            let var = flat
+                .iter()
+                .map(|v| (v[k] as f64 - mean).powi(2))
+                .sum::<f64>();
+            (var / (m - 1) as f64).sqrt() as f32
+        })
+        .collect()
 }
 
 fn write_file(

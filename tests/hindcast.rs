@@ -70,14 +70,15 @@ fn hindcast_writes_verified_outputs_and_resumes() {
         "{}",
         stderr(&again)
     );
-    // Yearly refits: one fit for 2016 (training to 2015-12), one for 2017.
+    // Yearly refits: one fit for 2016 (training to 2015-12), one for 2017 (training up to its
+    // first start, 2017-03).
     let mut yearly = args.to_vec();
     yearly.extend(["--refit", "yearly"]);
     let y = sstcast(dir, &yearly);
     assert!(y.status.success(), "{}", stderr(&y));
     assert!(stderr(&y).contains("2 fit(s)"), "{}", stderr(&y));
     assert!(
-        stderr(&y).contains("training steps before 2017-01"),
+        stderr(&y).contains("training steps before 2017-03"),
         "{}",
         stderr(&y)
     );

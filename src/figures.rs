@@ -231,6 +231,7 @@ pub fn series(cube: &Cube, fc: &Forecast, r: &Region, l: &Labels) -> Result<Vec<
         color: TAB10[3],
         dashed: true,
         width: 2.5,
+        ..Series::default()
     });
     let first_year = cube.start.year_month(cube.freq).0;
     let last_year = Period(fc.first.0 + fc.horizon as i64 - 1)

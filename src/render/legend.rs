@@ -6,6 +6,7 @@
 //! of lines and markers, in matplotlib's order of preference (upper right, upper left, lower
 //! left, lower right) on ties.
 
+use super::band::BAND_ALPHA;
 use super::canvas::{Canvas, WHITE};
 use super::stroke::{dash_pattern, stroke_runs};
 use super::text::Font;
@@ -20,6 +21,8 @@ pub(crate) struct Entry<'a> {
     pub(crate) dashed: bool,
     /// Line width in pixels.
     pub(crate) width: f32,
+    /// The line has a band: a translucent patch behind its sample.
+    pub(crate) band: bool,
 }
 
 /// Draw the legend of `lines` in the emptiest corner of the plot area `(x0, y0, w, h)`,
@@ -104,6 +107,14 @@ pub(crate) fn draw_legend(
         let margin = (width + 2.0).ceil();
         let (cw, ch) = ((handle + 2.0 * margin) as usize, (2.0 * margin) as usize);
         let (ox, oy) = ((hx - margin).floor(), (centre - margin).floor());
+        if s.band {
+            let (top, bottom) = ((centre - 0.4 * row).round(), (centre + 0.4 * row).round());
+            for yy in top as i32..bottom as i32 {
+                for xx in hx.round() as i32..(hx + handle).round() as i32 {
+                    cv.blend(xx, yy, s.color, BAND_ALPHA);
+                }
+            }
+        }
         let mut cov = vec![0f32; cw * ch];
         let run = vec![(hx - ox, centre - oy), (hx + handle - ox, centre - oy)];
         let dash = s.dashed.then(|| {

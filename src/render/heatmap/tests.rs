@@ -127,10 +127,12 @@ fn latitude_order_does_not_matter() {
         height: 400,
         ..HeatmapStyle::default()
     };
-    let north_first = render_canvas(&lat, &lon, &v, &style).ok().unwrap();
+    let north_first = render_canvas(&lat, &lon, &v, None, &style).ok().unwrap();
     let lat_rev: Vec<f64> = lat.iter().rev().copied().collect();
     let v_rev: Vec<f32> = v.chunks(lon.len()).rev().flatten().copied().collect();
-    let south_first = render_canvas(&lat_rev, &lon, &v_rev, &style).ok().unwrap();
+    let south_first = render_canvas(&lat_rev, &lon, &v_rev, None, &style)
+        .ok()
+        .unwrap();
     assert!(north_first.px == south_first.px);
 }
 
@@ -147,6 +149,7 @@ fn periodic_extent_for_2_degree_grid() {
         &lat,
         &lon,
         &v,
+        None,
         &HeatmapStyle {
             contours: 0,
             ..HeatmapStyle::default()

@@ -14,16 +14,29 @@
 
 use super::stroke::stroke_runs;
 
-/// Opacity of a band's fill.
+/// Default opacity of a band's fill (matplotlib's usual `alpha=0.2`), and of its legend patch.
 pub(crate) const BAND_ALPHA: f32 = 0.2;
 
 /// A shaded interval around a series, e.g. a 95% confidence interval.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Band {
     /// Lower bound per x of the series; NaN = gap.
     pub lower: Vec<f64>,
     /// Upper bound per x of the series; NaN = gap.
     pub upper: Vec<f64>,
+    /// Opacity of the fill, 0..1 (default 0.2): lighter bands keep many overlapping
+    /// intervals readable.
+    pub alpha: f32,
+}
+
+impl Default for Band {
+    fn default() -> Self {
+        Self {
+            lower: Vec::new(),
+            upper: Vec::new(),
+            alpha: BAND_ALPHA,
+        }
+    }
 }
 
 /// The runs of a band: for each, the `(x, lower, upper)` of consecutive drawable points
@@ -190,6 +203,7 @@ mod tests {
         let band = Band {
             lower: vec![0.0, 1.0, 2.0, 0.0, 1.0, f64::NAN, 1.0],
             upper: vec![2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 2.0],
+            ..Band::default()
         };
         let runs = band_runs(&x, &band, |x, y| x.is_finite() && y.is_finite());
         assert_eq!(runs.len(), 3);

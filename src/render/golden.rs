@@ -331,6 +331,7 @@ fn lines_bands() -> Vec<u8> {
             .enumerate()
             .map(|(i, v)| v + w * (1.0 + 0.1 * i as f64))
             .collect(),
+        ..Band::default()
     };
     let mut rb = band(&reference, 0.02);
     rb.lower[5] = f64::NAN;
@@ -421,7 +422,7 @@ const GOLDEN: [(&str, u64, usize); 12] = [
     ("lines_linear_gaps", 0x1215abfe31cab95b, 19525),
     ("lines_log_one_decade", 0xa1ffd722b08522c2, 24352),
     ("lines_single_point_large", 0xea2d4cd9c63f8036, 53392),
-    ("lines_bands", 0x0045962c1248eea7, 40334),
+    ("lines_bands", 0x34feaaf0986290fb, 40043),
     ("heatmap_hatched", 0x70eed17d13591e15, 324716),
 ];
 

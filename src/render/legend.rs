@@ -6,7 +6,6 @@
 //! of lines and markers, in matplotlib's order of preference (upper right, upper left, lower
 //! left, lower right) on ties.
 
-use super::band::BAND_ALPHA;
 use super::canvas::{Canvas, WHITE};
 use super::stroke::{dash_pattern, stroke_runs};
 use super::text::Font;
@@ -21,8 +20,8 @@ pub(crate) struct Entry<'a> {
     pub(crate) dashed: bool,
     /// Line width in pixels.
     pub(crate) width: f32,
-    /// The line has a band: a translucent patch behind its sample.
-    pub(crate) band: bool,
+    /// The opacity of the line's band, if it has one: a translucent patch behind its sample.
+    pub(crate) band: Option<f32>,
 }
 
 /// Draw the legend of `lines` in the emptiest corner of the plot area `(x0, y0, w, h)`,
@@ -107,11 +106,11 @@ pub(crate) fn draw_legend(
         let margin = (width + 2.0).ceil();
         let (cw, ch) = ((handle + 2.0 * margin) as usize, (2.0 * margin) as usize);
         let (ox, oy) = ((hx - margin).floor(), (centre - margin).floor());
-        if s.band {
+        if let Some(alpha) = s.band {
             let (top, bottom) = ((centre - 0.4 * row).round(), (centre + 0.4 * row).round());
             for yy in top as i32..bottom as i32 {
                 for xx in hx.round() as i32..(hx + handle).round() as i32 {
-                    cv.blend(xx, yy, s.color, BAND_ALPHA);
+                    cv.blend(xx, yy, s.color, alpha.clamp(0.0, 1.0));
                 }
             }
         }

@@ -40,7 +40,7 @@
 //!   order of matplotlib's `loc="best"`; the private `legend` module).
 
 use super::axes::{centred_text, Axes, Metrics, Placed};
-use super::band::{band_runs, cover_band, Band, BAND_ALPHA};
+use super::band::{band_runs, cover_band, Band};
 use super::canvas::Canvas;
 use super::legend::{draw_legend, Entry};
 use super::png::encode_png;
@@ -257,6 +257,12 @@ fn validate(series: &[Series], style: &LineChartStyle) -> Result<(), String> {
                 s.label,
                 s.x.len(),
                 s.y.len()
+            ));
+        }
+        if s.band.as_ref().is_some_and(|b| !b.alpha.is_finite()) {
+            return Err(format!(
+                "series {i} ({:?}) has a band of opacity NaN",
+                s.label
             ));
         }
         if !(s.width.is_finite() && s.width > 0.0) {
@@ -564,7 +570,7 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
             color: s.color,
             dashed: s.dashed,
             width: s.width,
-            band: s.band.is_some(),
+            band: s.band.as_ref().map(|b| b.alpha),
         })
         .collect();
     let (k, lw) = (lay.m.k, lay.m.lw);
@@ -581,10 +587,11 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
     Ok((cv, lay.frame))
 }
 
-/// The series' bands, in series order, translucent; marks them as ink.
+/// The series' bands, translucent, in reverse series order: the first series (the one the
+/// chart is about, first in the legend) has its band on top; marks them as ink.
 fn draw_bands(cv: &mut Canvas, ink: &mut [f32], series: &[Series], f: &Frame) {
     let (pwu, phu) = (f.pw as usize, f.ph as usize);
-    for s in series {
+    for s in series.iter().rev() {
         let Some(band) = &s.band else { continue };
         let runs: Vec<Vec<(f64, f64, f64)>> = band_runs(&s.x, band, |x, y| drawable(x, y, f.y.log))
             .into_iter()
@@ -596,7 +603,8 @@ fn draw_bands(cv: &mut Canvas, ink: &mut [f32], series: &[Series], f: &Frame) {
             .collect();
         let mut cov = vec![0f32; pwu * phu];
         cover_band(&mut cov, pwu, phu, &runs, s.width as f64);
-        cov.iter_mut().for_each(|c| *c *= BAND_ALPHA);
+        let alpha = band.alpha.clamp(0.0, 1.0);
+        cov.iter_mut().for_each(|c| *c *= alpha);
         cv.blend_coverage(&cov, pwu, f.x0, f.y0, s.color);
         max_into(ink, &cov);
     }

@@ -243,7 +243,6 @@ pub fn nino34_hindcast(
 #[cfg(test)]
 mod golden {
     use super::*;
-    use crate::hash::fnv1a;
 
     fn curves(acc: bool) -> Vec<LeadCurve> {
         let names = [
@@ -372,29 +371,13 @@ mod golden {
             ("skill_map", skill_map()),
             ("nino34", nino()),
         ];
-        let keep = std::env::var_os("SSTCAST_GOLDEN_DIR").map(std::path::PathBuf::from);
-        let got: Vec<(&str, u64, usize)> = got
-            .iter()
-            .map(|(n, b)| {
-                let b = b.as_ref().unwrap();
-                if let Some(dir) = &keep {
-                    std::fs::create_dir_all(dir).unwrap();
-                    std::fs::write(dir.join(format!("hindcast_{n}.png")), b).unwrap();
-                }
-                (*n, fnv1a(b), b.len())
-            })
-            .collect();
         let want: [(&str, u64, usize); 4] = [
             ("rmse_by_lead", 0xe5455c9e7faa74e0, 119859),
             ("acc_by_lead", 0xb19e07b86e9929f0, 123894),
             ("skill_map", 0x9e1f53bebfa222c3, 624912),
             ("nino34", 0xaa0526842a3214bb, 209670),
         ];
-        let table: String = got
-            .iter()
-            .map(|(n, h, l)| format!("    ({n:?}, 0x{h:016x}, {l}),\n"))
-            .collect();
-        assert!(got == want, "hindcast figures changed; now:\n{table}");
+        super::super::golden::assert_golden(&got, &want, "hindcast_");
     }
 
     #[test]

@@ -437,13 +437,6 @@ mod golden {
             ("series", series(&cube, &fc, &fc.regions[0], &l)),
             ("loss", loss("north", &record)),
         ];
-        let got: Vec<(&str, u64, usize)> = got
-            .iter()
-            .map(|(n, b)| {
-                let b = b.as_ref().unwrap();
-                (*n, fnv1a(b), b.len())
-            })
-            .collect();
         let want: [(&str, u64, usize); 6] = [
             ("forecast_map", 0x209e61192b72da05, 130790),
             ("observed_map", 0x52b5ded9542d2ae7, 101967),
@@ -452,6 +445,29 @@ mod golden {
             ("series", 0xf2cc0bad47524ce9, 168211),
             ("loss", 0x3af7be8346cee14b, 74013),
         ];
+        assert_golden(&got, &want, "");
+    }
+
+    /// Compare figures (`name`, PNG bytes) with the recorded `(name, FNV-1a, length)`; the
+    /// failure prints the new table. With `SSTCAST_GOLDEN_DIR` set, each figure is also
+    /// written there as `<prefix><name>.png`, to be looked at.
+    pub(super) fn assert_golden(
+        got: &[(&str, Result<Vec<u8>, RenderError>)],
+        want: &[(&str, u64, usize)],
+        prefix: &str,
+    ) {
+        let keep = std::env::var_os("SSTCAST_GOLDEN_DIR").map(std::path::PathBuf::from);
+        let got: Vec<(&str, u64, usize)> = got
+            .iter()
+            .map(|(n, b)| {
+                let b = b.as_ref().unwrap();
+                if let Some(dir) = &keep {
+                    std::fs::create_dir_all(dir).unwrap();
+                    std::fs::write(dir.join(format!("{prefix}{n}.png")), b).unwrap();
+                }
+                (*n, fnv1a(b), b.len())
+            })
+            .collect();
         let table: String = got
             .iter()
             .map(|(n, h, l)| format!("    ({n:?}, 0x{h:016x}, {l}),\n"))

@@ -203,7 +203,7 @@ fn band_is_a_translucent_fill_under_the_line_and_widens_the_axis() {
         }),
         ..Series::default()
     };
-    let (cv, f) = render_canvas(&[s.clone()], &LineChartStyle::default()).unwrap();
+    let (cv, f) = render_canvas(std::slice::from_ref(&s), &LineChartStyle::default()).unwrap();
     // The axis covers the band, not only the line.
     assert!(f.y.lo < 2.0 && f.y.hi > 8.0, "{:?}", f.y);
     // Inside the band, away from the line: 20% of the colour over white.

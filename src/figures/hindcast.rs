@@ -41,17 +41,23 @@ const MODEL: [u8; 3] = TAB10[3];
 /// A reference's fixed colour, by name; unknown names take the spare colours in turn.
 fn reference_color(name: &str, spare: &mut impl Iterator<Item = [u8; 3]>) -> [u8; 3] {
     let n = name.to_lowercase();
+    // Full names and the skill tables' short labels.
     let known = [
         ("climatology", TAB10[7]),
+        ("clim", TAB10[7]),
         ("persistence", TAB10[1]),
+        ("pers", TAB10[1]),
         ("damped persistence", TAB10[2]),
+        ("damped", TAB10[2]),
         ("seasonal damped persistence", TAB10[0]),
+        ("seas. damped", TAB10[0]),
         ("lim", TAB10[4]),
         ("linear inverse model", TAB10[4]),
+        ("last value", TAB10[5]),
     ];
     match known.iter().find(|(k, _)| *k == n) {
         Some(&(_, c)) => c,
-        None => spare.next().unwrap_or(TAB10[9]),
+        None => spare.next().unwrap_or(TAB10[8]),
     }
 }
 
@@ -88,7 +94,7 @@ pub fn hindcast_by_lead(
         )));
     }
     let x: Vec<f64> = leads.iter().map(|&k| k as f64).collect();
-    let mut spare = [5, 6, 8, 9].into_iter().map(|i| TAB10[i]);
+    let mut spare = [6, 8, 9].into_iter().map(|i| TAB10[i]);
     let series: Vec<Series> = curves
         .iter()
         .enumerate()

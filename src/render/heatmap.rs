@@ -26,6 +26,9 @@
 //!   `plt.contour(z, n)` choice: `MaxNLocator(n + 1)` "nice" levels over the
 //!   finite data range, keeping those strictly inside it (so the count is
 //!   about `n`, and levels are round numbers such as 2, 4, ..., 28).
+//! * Hatching ([`render_heatmap_hatched`]): thin dark diagonal lines over flagged cells,
+//!   anti-aliased by their distance to each pixel centre, so a value that is shown but not
+//!   significant keeps its colour and land keeps its own grey.
 //! * Output is the PNG's bytes; the caller writes them (see [`super`]).
 
 use super::axes::{Axes, Metrics, Placed};

@@ -2,6 +2,8 @@
 #   make forecast YEAR=2018   fit every ocean region on data before YEAR, forecast YEAR
 #   make test                 unit + integration tests
 # Both install what they need first (deps: Debian packages; grids: ERSST v5 input).
+# `make grids` also links the two long records (Kaplan, HadISST) when their mirrors exist;
+# a missing long record is a warning there, an error only from its own target.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,12 +14,16 @@ THREADS ?=
 # Local copy of NOAA ERSST v5 to link into grids/ (default: the team's shared mirror).
 SST_MIRROR ?= $(if $(wildcard ../shared/grids/ersst-v5),../shared/grids/ersst-v5,)
 ERSST_URL ?= https://downloads.psl.noaa.gov/Datasets/noaa.ersst.v5/sst.mnmean.nc
+# Local copies of the two long records (pipelines/kaplan-monthly.yaml, pipelines/hadisst-*.yaml);
+# default: the team's shared mirrors. Neither is downloaded: see grids/README.md for the sources.
+KAPLAN_MIRROR ?= $(if $(wildcard ../shared/grids/kaplan-v2-tropical-pacific),../shared/grids/kaplan-v2-tropical-pacific,)
+HADISST_MIRROR ?= $(if $(wildcard ../shared/grids/hadisst-north-atlantic),../shared/grids/hadisst-north-atlantic,)
 CARGO ?= cargo
 
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
                 python3-venv libudunits2-0 unzip curl ca-certificates
 
-.PHONY: forecast skill test deps grids build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
+.PHONY: forecast skill test deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
@@ -25,7 +31,7 @@ help:
 	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
 	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
 	@echo "make bench                performance measurements -> bench/results.{md,json}"
-	@echo "make deps | grids | release | lint | fuzz | test-slurm | check-tch"
+	@echo "make deps | grids | grids-kaplan | grids-hadisst | release | lint | fuzz | test-slurm | check-tch"
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
 deps:
@@ -36,8 +42,16 @@ deps:
 	else echo "deps: missing packages: $$(echo $$missing)"; echo "run as root:  sudo bash -c '$$cmd'"; exit 1; fi
 	@command -v $(CARGO) >/dev/null || { echo "deps: cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 
-## grids: ERSST v5 into grids/ersst-v5/ (link from SST_MIRROR, else download from NOAA).
-grids: grids/ersst-v5/.ready
+## grids: every input under grids/. ERSST v5 (the default pipeline) must succeed: it is linked
+## from SST_MIRROR, else downloaded from NOAA, else the target fails. The two long records are
+## linked when their mirrors exist; a missing one is only a warning here, so the ERSST default
+## keeps working without them (`make grids-kaplan` / `make grids-hadisst` fail instead).
+grids: grids-ersst
+	@$(MAKE) --no-print-directory grids-kaplan || echo "grids: WARNING: Kaplan SST v2 not linked (pipelines/kaplan-monthly.yaml cannot run); see the message above"
+	@$(MAKE) --no-print-directory grids-hadisst || echo "grids: WARNING: HadISST not linked (pipelines/hadisst-iceland-*.yaml cannot run); see the message above"
+
+## grids-ersst: ERSST v5 into grids/ersst-v5/ (link from SST_MIRROR, else download from NOAA).
+grids-ersst: grids/ersst-v5/.ready
 
 grids/ersst-v5/.ready:
 	@mkdir -p grids/ersst-v5
@@ -61,6 +75,30 @@ grids/ersst-v5/.ready:
 	fi
 	@ls grids/ersst-v5/monthly/*.nc >/dev/null 2>&1 || { echo "grids: ERROR: no .nc file under grids/ersst-v5/monthly"; exit 1; }
 	@touch $@
+
+## grids-kaplan, grids-hadisst: link one long record's files from its mirror folder (a folder
+## holding the README's .nc file), or fail naming where to get it. No download: the mirrors'
+## files are regional cuts made for sstcast (see each grids/<name>/README.md and grids/README.md).
+grids-kaplan:
+	@$(call link_record,kaplan-v2-tropical-pacific,$(KAPLAN_MIRROR),KAPLAN_MIRROR,kaplan_sst_anom_1856-2014.nc,Kaplan Extended SST v2 anomalies from NOAA PSL (https://psl.noaa.gov/data/gridded/data.kaplan_sst.html))
+grids-hadisst:
+	@$(call link_record,hadisst-north-atlantic,$(HADISST_MIRROR),HADISST_MIRROR,hadisst1_iceland_1955-2010.nc,HadISST 1.1 from the Met Office Hadley Centre (https://www.metoffice.gov.uk/hadobs/hadisst/))
+
+# link_record(dir, mirror, mirror variable, file, source): links <mirror>/*.nc and its README
+# into grids/<dir>/ (the pipelines read grids/<dir>/<file>).
+define link_record
+if [ -n "$(2)" ] && [ -f "$(2)/$(4)" ]; then \
+  src=$$(cd "$(2)" && pwd); mkdir -p grids/$(1); \
+  ln -sf "$$src"/*.nc grids/$(1)/; \
+  [ -f "$$src/README.md" ] && ln -sf "$$src/README.md" grids/$(1)/README.md || true; \
+  echo "grids: linked $(1) from $$src"; \
+else \
+  echo "grids: ERROR: no $(4) in $(3)=$(if $(2),$(2),(empty: no ../shared/grids/$(1) to default to))."; \
+  echo "       The file is a regional cut of $(5),"; \
+  echo "       described in grids/README.md. Put it in a folder and run: make grids-$(firstword $(subst -, ,$(1))) $(3)=/path/to/folder"; \
+  exit 1; \
+fi
+endef
 
 ## release: the one optimised build that `forecast` uses.
 release: deps

@@ -7,6 +7,8 @@
 //!                  [--force] [--shard I/N] [--device cpu|cuda:N]
 //! sstcast skill    (same flags): verify an existing forecast against newer observations
 //! sstcast merge    (same flags): assemble the region results of all shards into the outputs
+//! sstcast hindcast --config F --train-end YYYY-MM --starts YYYY-MM..YYYY-MM [--every N]
+//!                  [--refit once|yearly] (and the flags above but --year and --shard)
 //! ```
 //!
 //! Environment read here: `SLURM_ARRAY_TASK_ID/COUNT/MIN/STEP` (default `--shard` inside a
@@ -23,7 +25,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::error_class::ErrorClass;
 use crate::ops::shard::Shard;
 use crate::pipeline::config::Files;
+use crate::pipeline::hindcast::{HindcastSpec, Refit};
 use crate::pipeline::{ConfigError, PipelineConfig, PipelineError, RunConfig};
+use crate::time::{Frequency, Period};
 use crate::train::DeviceChoice;
 
 /// Exit codes (sysexits.h), listed in `--help` and the README.
@@ -98,6 +102,127 @@ pub enum Command {
     /// into the final outputs of a single-node run; fails (66) naming missing shards.
     #[command(after_help = EXIT_HELP)]
     Merge(ForecastArgs),
+    /// Fit on data up to --train-end, forecast from every start of --starts (each from the
+    /// data before it), and verify them together: tables with bootstrap intervals, figures,
+    /// `hindcast.nc`.
+    #[command(after_help = EXIT_HELP)]
+    Hindcast(HindcastArgs),
+}
+
+/// Arguments of `sstcast hindcast`.
+#[derive(Debug, clap::Args)]
+pub struct HindcastArgs {
+    /// Pipeline configuration (YAML).
+    #[arg(long, default_value = "pipelines/ersst-monthly.yaml")]
+    pub config: PathBuf,
+    /// Last month of training data (YYYY-MM; YYYY means YYYY-12).
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_train_end)]
+    pub train_end: Period,
+    /// First and last start (YYYY-MM..YYYY-MM; YYYY means January).
+    #[arg(long, value_name = "A..B", value_parser = parse_starts)]
+    pub starts: (Period, Period),
+    /// Months between starts.
+    #[arg(long, default_value_t = 1)]
+    pub every: usize,
+    /// Refit the models (and references) before each year's first start on all data
+    /// before it, or fit once on the data up to --train-end.
+    #[arg(long, value_enum, default_value_t = RefitArg::Once)]
+    pub refit: RefitArg,
+    /// Input file, directory or glob, overriding `input.files` (repeatable).
+    #[arg(long = "input", value_name = "PATH_OR_GLOB")]
+    pub inputs: Vec<String>,
+    /// SST variable name, overriding `input.variable`.
+    #[arg(long)]
+    pub variable: Option<String>,
+    /// Output root directory, overriding `outputs.dir`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Regions fitted in parallel (default: available cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Random seed, overriding `model.seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Refit every region, ignoring results saved by earlier runs.
+    #[arg(long)]
+    pub force: bool,
+    /// Device for the fits: cpu, or cuda:N with a `--features tch` build.
+    #[arg(long, default_value = "cpu", value_parser = DeviceChoice::parse)]
+    pub device: DeviceChoice,
+}
+
+/// `--refit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RefitArg {
+    /// Fit once, on the data up to --train-end.
+    Once,
+    /// Refit before each year's first start.
+    Yearly,
+}
+
+/// `YYYY-MM` or `YYYY` (`default_month` then) as a monthly period.
+fn parse_month(s: &str, default_month: u32) -> Result<Period, String> {
+    let bad = || format!("{s:?} is not a month (YYYY-MM) or a year (YYYY)");
+    let (y, m) = match s.trim().split_once('-') {
+        Some((y, m)) => (y, m.parse::<u32>().map_err(|_| bad())?),
+        None => (s.trim(), default_month),
+    };
+    let y: i64 = y.parse().map_err(|_| bad())?;
+    if !(1..=12).contains(&m) || !(1..=9999).contains(&y) {
+        return Err(bad());
+    }
+    Ok(Period::month(y, m))
+}
+
+fn parse_train_end(s: &str) -> Result<Period, String> {
+    parse_month(s, 12)
+}
+
+fn parse_starts(s: &str) -> Result<(Period, Period), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("{s:?} is not a range of starts (YYYY-MM..YYYY-MM)"))?;
+    Ok((parse_month(a, 1)?, parse_month(b, 1)?))
+}
+
+impl HindcastArgs {
+    /// Loads the pipeline, applies the overrides and validates the request.
+    pub fn into_run_config(
+        self,
+        command_line: String,
+    ) -> Result<(RunConfig, HindcastSpec), ConfigError> {
+        let spec = HindcastSpec {
+            train_end: self.train_end,
+            first: self.starts.0,
+            last: self.starts.1,
+            every: self.every,
+            refit: match self.refit {
+                RefitArg::Once => Refit::Once,
+                RefitArg::Yearly => Refit::Yearly,
+            },
+        };
+        let config = self.config.clone();
+        let args = ForecastArgs {
+            config: self.config,
+            year: self.train_end.year_month(Frequency::Monthly).0 + 1,
+            inputs: self.inputs,
+            variable: self.variable,
+            out: self.out,
+            threads: self.threads,
+            seed: self.seed,
+            force: self.force,
+            shard: None,
+            device: self.device,
+        };
+        let rc = args.into_run_config(command_line, Purpose::Whole)?;
+        spec.check(rc.pipeline.temporal)
+            .map_err(|(key, message)| ConfigError::Invalid {
+                path: config,
+                key: key.into(),
+                message,
+            })?;
+        Ok((rc, spec))
+    }
 }
 
 /// Arguments of `sstcast forecast` and `sstcast skill`.
@@ -241,6 +366,23 @@ pub fn exit_code(e: &PipelineError) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_and_ranges_parse() {
+        assert_eq!(parse_train_end("1999-12"), Ok(Period::month(1999, 12)));
+        assert_eq!(parse_train_end("1999"), Ok(Period::month(1999, 12)));
+        assert_eq!(
+            parse_starts("2000-01..2013-10"),
+            Ok((Period::month(2000, 1), Period::month(2013, 10)))
+        );
+        assert_eq!(
+            parse_starts("1995..2010"),
+            Ok((Period::month(1995, 1), Period::month(2010, 1)))
+        );
+        assert!(parse_train_end("1999-13").is_err());
+        assert!(parse_starts("2000-01").is_err());
+        assert!(parse_starts("x..2001-01").is_err());
+    }
 
     /// Every class has its own exit code, and the documented ones are the sysexits values.
     #[test]

@@ -43,6 +43,36 @@ fn main() -> ExitCode {
         Command::Merge(args) => {
             forecast(args, command_line, Purpose::Whole, sstcast::pipeline::merge)
         }
+        Command::Hindcast(args) => hindcast(args, command_line),
+    }
+}
+
+fn hindcast(args: sstcast::cli::HindcastArgs, command_line: String) -> ExitCode {
+    let (rc, spec) = match args.into_run_config(command_line) {
+        Ok(x) => x,
+        Err(e) => return fail(&sstcast::pipeline::PipelineError::Config(e)),
+    };
+    let progress = Progress::new();
+    let result = sstcast::pipeline::hindcast::hindcast(&rc, &spec, &|r| progress.region_done(r));
+    progress.finish();
+    match result {
+        Ok(summary) => {
+            for f in &summary.files {
+                tracing::info!("wrote {}", f.display());
+            }
+            if !summary.table.is_empty() {
+                let _ = writeln!(std::io::stdout(), "{}", summary.table);
+            }
+            tracing::info!(
+                "done: {} start(s), {} fit(s), in {:.1} s -> {}",
+                summary.starts,
+                summary.fits,
+                summary.seconds,
+                summary.out_dir.display()
+            );
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => fail(&e),
     }
 }
 

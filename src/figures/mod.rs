@@ -154,7 +154,7 @@ pub fn skill_map(fc: &Forecast, skill: &SkillReport, l: &Labels) -> Result<Vec<u
         "Model RMSE / best reference RMSE per region, {} (below 1: model better)",
         l.year
     );
-    let units = "RMSE ratio (model / best of climatology, persistence, damped persistence)";
+    let units = "RMSE ratio (model / best reference: clim., pers., damped, seasonal damped, LIM)";
     let height = HeatmapStyle::default().height;
     ratio_map(&fc.grid, &fc.regions, &ratio, None, (title, units), height)
 }
@@ -441,7 +441,7 @@ mod golden {
             ("forecast_map", 0x209e61192b72da05, 130790),
             ("observed_map", 0x52b5ded9542d2ae7, 101967),
             ("error_map", 0xa96fa01fa9758737, 57478),
-            ("skill_map", 0x2aefa993b83f2002, 63832),
+            ("skill_map", 0xb0aaa09479ddeaf9, 63953),
             ("series", 0xf2cc0bad47524ce9, 168211),
             ("loss", 0x3af7be8346cee14b, 74013),
         ];

@@ -34,11 +34,30 @@ struct KeyParts<'a> {
     first_year: &'a Option<i64>,
     /// Input files: (absolute path, size in bytes, mtime in ns since the epoch).
     inputs: Vec<(String, u64, u128)>,
+    /// A hindcast's training end and starts (absent for a forecast, whose keys keep their
+    /// earlier form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hindcast: Option<&'a str>,
 }
 
 /// The key of the results of `pipeline` for `year` on `files`: 16 hex digits of FNV-1a over
 /// the JSON of its parts (the format of earlier versions, so their results stay usable).
 pub fn run_key(pipeline: &PipelineConfig, year: i64, files: &[PathBuf]) -> String {
+    key_of(pipeline, year, files, None)
+}
+
+/// The key of one fit of a hindcast: `what` names its training end and its starts
+/// (`year` is the year of its origin).
+pub fn hindcast_key(pipeline: &PipelineConfig, year: i64, files: &[PathBuf], what: &str) -> String {
+    key_of(pipeline, year, files, Some(what))
+}
+
+fn key_of(
+    pipeline: &PipelineConfig,
+    year: i64,
+    files: &[PathBuf],
+    hindcast: Option<&str>,
+) -> String {
     let parts = KeyParts {
         version: env!("CARGO_PKG_VERSION"),
         year,
@@ -48,6 +67,7 @@ pub fn run_key(pipeline: &PipelineConfig, year: i64, files: &[PathBuf]) -> Strin
         variable: &pipeline.input.variable,
         first_year: &pipeline.input.first_year,
         inputs: files.iter().map(|f| file_identity(f)).collect(),
+        hindcast,
     };
     let json = serde_json::to_string(&parts).expect("key parts serialise");
     format!("{:016x}", fnv1a(json.as_bytes()))
@@ -90,6 +110,11 @@ mod tests {
         assert_eq!(k, run_key(&q, 2018, &files));
         q.model.seed = 2;
         assert_ne!(k, run_key(&q, 2018, &files));
+        assert_ne!(k, hindcast_key(&p, 2018, &files, "train..2017-12"));
+        assert_ne!(
+            hindcast_key(&p, 2018, &files, "a"),
+            hindcast_key(&p, 2018, &files, "b")
+        );
         std::fs::write(&input, b"longer").unwrap();
         assert_ne!(k, run_key(&p, 2018, &files));
     }

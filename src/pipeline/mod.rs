@@ -23,6 +23,8 @@
 //! complete: a failed run leaves no file under a final name and earlier outputs in place.
 
 pub mod config;
+pub mod hindcast;
+mod hindcast_outputs;
 pub mod key;
 pub mod outputs;
 pub mod provenance;

@@ -47,12 +47,28 @@ pub struct Session {
 }
 
 impl Session {
-    /// Reads the input of `rc` and prepares everything the fits and the outputs share.
+    /// Reads the input of `rc` and prepares everything the fits and the outputs share, for
+    /// the forecast of `rc.year`.
     pub fn open(rc: &RunConfig) -> Result<Self, PipelineError> {
+        let origin = Period::year_start(rc.year, Frequency::Monthly);
+        Self::open_at(rc, origin, out_dir(rc), |files| {
+            key::run_key(&rc.pipeline, rc.year, files)
+        })
+    }
+
+    /// The same for training up to the month before `origin` (a monthly period; in annual
+    /// mode the year it falls in is the origin, so it should be a January), with outputs in
+    /// `out_dir` and the run key `key` gives for the input files.
+    pub fn open_at(
+        rc: &RunConfig,
+        origin: Period,
+        out_dir: PathBuf,
+        key: impl FnOnce(&[PathBuf]) -> String,
+    ) -> Result<Self, PipelineError> {
         let p = &rc.pipeline;
         let files = crate::io::inputs::expand(&p.input.files.patterns())?;
         tracing::info!("reading {} input file(s)", files.len());
-        let cube = read_files(&files, p, rc.year)?;
+        let cube = read_files(&files, p, origin)?;
         tracing::info!(
             "input: variable {:?}, {} x {} grid, {} steps {}..{}",
             cube.variable,
@@ -62,7 +78,10 @@ impl Session {
             cube.start.label(cube.freq),
             cube.period(cube.len().saturating_sub(1)).label(cube.freq)
         );
-        let origin = Period::year_start(rc.year, cube.freq);
+        let origin = match cube.freq {
+            Frequency::Monthly => origin,
+            Frequency::Annual => Period(origin.year_month(Frequency::Monthly).0),
+        };
         let steps = training_steps(&cube, origin)?;
         let mask = ocean_mask(&cube, steps);
         let regions = region::build(&cube.grid, &mask, p.regions.tiles, &p.regions.boxes)?;
@@ -79,7 +98,7 @@ impl Session {
             }
         };
         let product = p.product.clone().unwrap_or_else(|| cube.variable.clone());
-        let key = key::run_key(p, rc.year, &files);
+        let key = key(&files);
         Ok(Self {
             files,
             cube,
@@ -87,7 +106,7 @@ impl Session {
             steps,
             regions,
             product,
-            out_dir: out_dir(rc),
+            out_dir,
             key,
             trend_slope,
         })
@@ -118,13 +137,17 @@ pub fn out_dir(rc: &RunConfig) -> PathBuf {
 }
 
 /// Reads input files into the cube of the pipeline's temporal mode, with short gaps in the
-/// training months (before `year`) filled.
-fn read_files(files: &[PathBuf], p: &PipelineConfig, year: i64) -> Result<Cube, PipelineError> {
+/// training months (before the monthly period `origin`) filled.
+fn read_files(
+    files: &[PathBuf],
+    p: &PipelineConfig,
+    origin: Period,
+) -> Result<Cube, PipelineError> {
     let mut monthly = nc::read_cube(files, p.input.variable.as_deref())?;
     if let Some(first) = p.input.first_year {
         monthly = monthly.since(Period::month(first, 1));
     }
-    gaps::fill_short_gaps(&mut monthly, Period::year_start(year, Frequency::Monthly));
+    gaps::fill_short_gaps(&mut monthly, origin);
     Ok(match p.temporal {
         Frequency::Monthly => monthly,
         Frequency::Annual => monthly.annual_means(),

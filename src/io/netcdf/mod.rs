@@ -1,4 +1,4 @@
-//! CF NetCDF: the reader for SST inputs and the writer for forecast grids.
+//! CF NetCDF: the reader for SST inputs and the writers for forecast and hindcast grids.
 //!
 //! Both halves share one error type, [`NetcdfError`], whose variants always name the file
 //! (and the variable or attribute where there is one), because the person who reads the
@@ -6,9 +6,11 @@
 
 mod read;
 mod write;
+mod write_hindcast;
 
-pub use read::{read_cube, PLAUSIBLE_SST};
+pub use read::{read_cube, PLAUSIBLE_ANOMALY, PLAUSIBLE_SST};
 pub use write::{read_forecast, write_forecast, ForecastFile, StoredForecast};
+pub use write_hindcast::{write_hindcast, HindcastFile};
 
 use std::path::PathBuf;
 
@@ -149,12 +151,18 @@ pub enum NetcdfError {
         variable: String,
     },
     /// Every valid value is outside the plausible SST range (wrong units, usually).
-    #[error("variable {variable:?} in {path}: all {count} valid value(s) lie outside the plausible SST range -3..45 degC after unit conversion (min {min}, max {max}); check its units attribute ({units:?})")]
+    #[error("variable {variable:?} in {path}: all {count} valid value(s) lie outside the plausible {what} range {lo}..{hi} degC after unit conversion (min {min}, max {max}); check its units attribute ({units:?})")]
     Implausible {
         /// The file (the first if several).
         path: PathBuf,
         /// The variable.
         variable: String,
+        /// `SST` or `SST anomaly`.
+        what: &'static str,
+        /// Lower end of the plausible range, degC.
+        lo: f32,
+        /// Upper end of the plausible range, degC.
+        hi: f32,
         /// How many values were masked.
         count: usize,
         /// The smallest implausible value, degC.

@@ -11,6 +11,11 @@
 //!
 //! The file is created as NetCDF-4 with deflate, under a temporary name, and renamed into
 //! place only after it was closed successfully.
+//!
+//! The hindcast writer ([`super::write_hindcast`]) builds on the same pieces: [`create`]
+//! (dimensions, global attributes, lat/lon with bounds), [`Times`] (valid times, bounds,
+//! reference times, forecast periods), [`put_field`] (a float32 field with its fill value)
+//! and [`write_atomically`].
 
 use std::path::Path;
 
@@ -52,152 +57,267 @@ pub struct ForecastFile<'a> {
 
 /// Writes `f` to `path` atomically.
 pub fn write_forecast(path: &Path, f: &ForecastFile) -> Result<(), NetcdfError> {
+    write_atomically(path, |tmp| write_to(tmp, f))
+}
+
+/// Runs `write` on a temporary sibling of `path` and renames it into place once `write`
+/// returned (the file closed); errors name the final path.
+pub(super) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), netcdf::Error>,
+) -> Result<(), NetcdfError> {
     let tmp = TempFile::new(path);
     let err = |message: String| NetcdfError::Write {
         path: path.to_path_buf(),
         message,
     };
-    write_to(tmp.path(), f).map_err(|e| err(e.to_string()))?;
+    write(tmp.path()).map_err(|e| err(e.to_string()))?;
     tmp.commit().map_err(|e| err(e.to_string()))
 }
 
-fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
-    let (nlat, nlon) = (f.grid.nlat(), f.grid.nlon());
-    let nt = f.values.len() / (nlat * nlon).max(1);
-    let axis = TimeAxis::parse(TIME_UNITS, Calendar::Standard).expect("constant units parse");
+/// The time axis of every file sstcast writes ([`TIME_UNITS`], standard calendar).
+fn time_axis() -> TimeAxis {
+    TimeAxis::parse(TIME_UNITS, Calendar::Standard).expect("constant units parse")
+}
+
+/// Start and end of period `p`, in [`TIME_UNITS`].
+fn period_bounds(axis: &TimeAxis, freq: Frequency, p: Period) -> (f64, f64) {
     let start_of = |p: Period| {
-        let (y, m) = p.year_month(f.freq);
+        let (y, m) = p.year_month(freq);
         axis.offset_of(y, m, 1)
     };
-    let reference = start_of(f.first);
-    let mut time = Vec::with_capacity(nt);
-    let mut bnds = Vec::with_capacity(2 * nt);
-    for k in 0..nt {
-        let a = start_of(Period(f.first.0 + k as i64));
-        let b = start_of(Period(f.first.0 + k as i64 + 1));
-        time.push(0.5 * (a + b));
-        bnds.extend([a, b]);
+    (start_of(p), start_of(Period(p.0 + 1)))
+}
+
+/// Reference times, and valid times (mid-period), their bounds and forecast periods of one
+/// or more forecasts, in [`TIME_UNITS`]; `valid`, `period`: `[forecast][lead]`, `bounds`:
+/// `[forecast][lead][2]`.
+#[derive(Debug, Default)]
+pub(super) struct Times {
+    pub reference: Vec<f64>,
+    pub valid: Vec<f64>,
+    pub bounds: Vec<f64>,
+    pub period: Vec<f64>,
+}
+
+impl Times {
+    /// Appends the forecast whose lead 1 is `first`, with `leads` leads.
+    pub(super) fn push(&mut self, freq: Frequency, first: Period, leads: usize) {
+        let axis = time_axis();
+        let reference = period_bounds(&axis, freq, first).0;
+        self.reference.push(reference);
+        for k in 0..leads {
+            let (a, b) = period_bounds(&axis, freq, Period(first.0 + k as i64));
+            let mid = 0.5 * (a + b);
+            self.valid.push(mid);
+            self.bounds.extend([a, b]);
+            self.period.push(mid - reference);
+        }
     }
-    let period: Vec<f64> = time.iter().map(|t| t - reference).collect();
-    let lead: Vec<i32> = (1..=nt as i32).collect();
 
+    /// Writes `time` (with `time_bnds`) and `forecast_period` over `dims`, and
+    /// `forecast_reference_time` over `reference_dims` (none: a scalar). `time` is the axis
+    /// T only when it is a coordinate variable (one dimension).
+    pub(super) fn put(
+        &self,
+        file: &mut netcdf::FileMut,
+        dims: &[&str],
+        reference_dims: &[&str],
+    ) -> Result<(), netcdf::Error> {
+        let mut v = file.add_variable::<f64>("time", dims)?;
+        v.put_attribute("standard_name", "time")?;
+        v.put_attribute("long_name", "valid time (middle of the averaging period)")?;
+        v.put_attribute("units", TIME_UNITS)?;
+        v.put_attribute("calendar", "standard")?;
+        if dims.len() == 1 {
+            v.put_attribute("axis", "T")?;
+        }
+        v.put_attribute("bounds", "time_bnds")?;
+        v.put_values(&self.valid, ..)?;
+        let bnds_dims: Vec<&str> = dims.iter().copied().chain(["bnds"]).collect();
+        let mut v = file.add_variable::<f64>("time_bnds", &bnds_dims)?;
+        v.put_values(&self.bounds, ..)?;
+
+        let mut v = file.add_variable::<f64>("forecast_reference_time", reference_dims)?;
+        v.put_attribute("standard_name", "forecast_reference_time")?;
+        v.put_attribute(
+            "long_name",
+            "forecast reference time (start of the forecast; no data at or after it was used)",
+        )?;
+        v.put_attribute("units", TIME_UNITS)?;
+        v.put_attribute("calendar", "standard")?;
+        if reference_dims.is_empty() {
+            v.put_value(self.reference[0], ..)?;
+        } else {
+            v.put_values(&self.reference, ..)?;
+        }
+        let mut v = file.add_variable::<f64>("forecast_period", dims)?;
+        v.put_attribute("standard_name", "forecast_period")?;
+        v.put_attribute(
+            "long_name",
+            "time from forecast reference time to valid time",
+        )?;
+        v.put_attribute("units", "days")?;
+        v.put_values(&self.period, ..)
+    }
+}
+
+/// The global attributes shared by the forecast and hindcast files.
+pub(super) struct Globals<'s> {
+    pub title: &'s str,
+    pub source: &'s str,
+    pub history: &'s str,
+    pub comment: &'s str,
+    pub references: &'s str,
+    pub inputs: &'s str,
+    pub config: &'s str,
+    pub freq: Frequency,
+}
+
+/// Creates a NetCDF-4 file with dimensions `dims` (plus `lat`, `lon` and `bnds`), the global
+/// attributes, and the latitude and longitude coordinates with their bounds.
+pub(super) fn create(
+    path: &Path,
+    dims: &[(&str, usize)],
+    grid: &LatLon,
+    g: &Globals,
+) -> Result<netcdf::FileMut, netcdf::Error> {
     let mut file = netcdf::create_with(path, netcdf::Options::NETCDF4)?;
-    file.add_dimension("time", nt)?;
-    file.add_dimension("lat", nlat)?;
-    file.add_dimension("lon", nlon)?;
+    for &(name, len) in dims {
+        file.add_dimension(name, len)?;
+    }
+    file.add_dimension("lat", grid.nlat())?;
+    file.add_dimension("lon", grid.nlon())?;
     file.add_dimension("bnds", 2)?;
+    for (k, v) in [
+        ("Conventions", "CF-1.8"),
+        ("title", g.title),
+        ("institution", "sstcast"),
+        ("source", g.source),
+        ("history", g.history),
+        ("comment", g.comment),
+        ("references", g.references),
+        ("sstcast_inputs", g.inputs),
+        ("sstcast_config", g.config),
+        ("sstcast_frequency", freq_name(g.freq)),
+    ] {
+        file.add_attribute(k, v)?;
+    }
+    let (lat_b, lon_b) = (edges(&grid.lat), edges(&grid.lon));
+    for (name, axis, values, bounds) in [
+        ("lat", "Y", &grid.lat, &lat_b),
+        ("lon", "X", &grid.lon, &lon_b),
+    ] {
+        let long = if name == "lat" {
+            "latitude"
+        } else {
+            "longitude"
+        };
+        let mut v = file.add_variable::<f64>(name, &[name])?;
+        v.put_attribute("standard_name", long)?;
+        v.put_attribute("long_name", long)?;
+        v.put_attribute(
+            "units",
+            if name == "lat" {
+                "degrees_north"
+            } else {
+                "degrees_east"
+            },
+        )?;
+        v.put_attribute("axis", axis)?;
+        v.put_attribute("bounds", format!("{name}_bnds"))?;
+        v.put_values(values, ..)?;
+        let mut v = file.add_variable::<f64>(&format!("{name}_bnds"), &[name, "bnds"])?;
+        v.put_values(bounds, ..)?;
+    }
+    Ok(file)
+}
 
-    let g = |k: &str, v: &str, file: &mut netcdf::FileMut| -> Result<(), netcdf::Error> {
-        file.add_attribute(k, v).map(|_| ())
-    };
-    g("Conventions", "CF-1.8", &mut file)?;
-    g("title", &f.title, &mut file)?;
-    g("institution", "sstcast", &mut file)?;
-    g("source", &f.source, &mut file)?;
-    g("history", &f.history, &mut file)?;
-    g("comment", &f.comment, &mut file)?;
-    g(
-        "references",
-        "https://doi.org/10.7289/V5T72FNM (ERSST v5 input, when used)",
-        &mut file,
-    )?;
-    g("sstcast_inputs", &f.inputs, &mut file)?;
-    g("sstcast_config", &f.config, &mut file)?;
-    g(
-        "sstcast_frequency",
-        match f.freq {
-            Frequency::Monthly => "monthly",
-            Frequency::Annual => "annual",
-        },
-        &mut file,
-    )?;
+/// `monthly` or `annual` (the `sstcast_frequency` attribute).
+fn freq_name(freq: Frequency) -> &'static str {
+    match freq {
+        Frequency::Monthly => "monthly",
+        Frequency::Annual => "annual",
+    }
+}
 
-    let mut v = file.add_variable::<f64>("time", &["time"])?;
-    v.put_attribute("standard_name", "time")?;
-    v.put_attribute("long_name", "valid time (middle of the averaging period)")?;
-    v.put_attribute("units", TIME_UNITS)?;
-    v.put_attribute("calendar", "standard")?;
-    v.put_attribute("axis", "T")?;
-    v.put_attribute("bounds", "time_bnds")?;
-    v.put_values(&time, ..)?;
-    let mut v = file.add_variable::<f64>("time_bnds", &["time", "bnds"])?;
-    v.put_values(&bnds, ..)?;
+/// The `long_name` of the integer `lead` coordinate.
+pub(super) fn lead_long_name(freq: Frequency) -> &'static str {
+    match freq {
+        Frequency::Monthly => "forecast lead in months (1 = first month after the reference time)",
+        Frequency::Annual => "forecast lead in years (1 = first year after the reference time)",
+    }
+}
 
-    let (lat_b, lon_b) = (edges(&f.grid.lat), edges(&f.grid.lon));
-    let mut v = file.add_variable::<f64>("lat", &["lat"])?;
-    v.put_attribute("standard_name", "latitude")?;
-    v.put_attribute("long_name", "latitude")?;
-    v.put_attribute("units", "degrees_north")?;
-    v.put_attribute("axis", "Y")?;
-    v.put_attribute("bounds", "lat_bnds")?;
-    v.put_values(&f.grid.lat, ..)?;
-    let mut v = file.add_variable::<f64>("lat_bnds", &["lat", "bnds"])?;
-    v.put_values(&lat_b, ..)?;
-    let mut v = file.add_variable::<f64>("lon", &["lon"])?;
-    v.put_attribute("standard_name", "longitude")?;
-    v.put_attribute("long_name", "longitude")?;
-    v.put_attribute("units", "degrees_east")?;
-    v.put_attribute("axis", "X")?;
-    v.put_attribute("bounds", "lon_bnds")?;
-    v.put_values(&f.grid.lon, ..)?;
-    let mut v = file.add_variable::<f64>("lon_bnds", &["lon", "bnds"])?;
-    v.put_values(&lon_b, ..)?;
+/// The `cell_methods` of a field of monthly or annual means.
+pub(super) fn time_mean(freq: Frequency) -> &'static str {
+    match freq {
+        Frequency::Monthly => "time: mean (interval: 1 month)",
+        Frequency::Annual => "time: mean (interval: 1 year)",
+    }
+}
 
-    let mut v = file.add_variable::<f64>("forecast_reference_time", &[])?;
-    v.put_attribute("standard_name", "forecast_reference_time")?;
-    v.put_attribute(
-        "long_name",
-        "forecast reference time (start of the forecast; no data at or after it was used)",
-    )?;
-    v.put_attribute("units", TIME_UNITS)?;
-    v.put_attribute("calendar", "standard")?;
-    v.put_value(reference, ..)?;
-    let mut v = file.add_variable::<f64>("forecast_period", &["time"])?;
-    v.put_attribute("standard_name", "forecast_period")?;
-    v.put_attribute(
-        "long_name",
-        "time from forecast reference time to valid time",
-    )?;
-    v.put_attribute("units", "days")?;
-    v.put_values(&period, ..)?;
-    let mut v = file.add_variable::<i32>("lead", &["time"])?;
-    v.put_attribute(
-        "long_name",
-        match f.freq {
-            Frequency::Monthly => {
-                "forecast lead in months (1 = first month after the reference time)"
-            }
-            Frequency::Annual => "forecast lead in years (1 = first year after the reference time)",
-        },
-    )?;
-    v.put_attribute("units", "1")?;
-    v.put_values(&lead, ..)?;
-
-    let mut v = file.add_variable::<f32>("sst", &["time", "lat", "lon"])?;
+/// Adds a float32 field over `dims` with [`FILL`] for NaN, deflate, and one horizontal
+/// field per chunk; the caller adds its attributes.
+pub(super) fn put_field<'f>(
+    file: &'f mut netcdf::FileMut,
+    name: &str,
+    dims: &[&str],
+    values: &[f32],
+) -> Result<netcdf::VariableMut<'f>, netcdf::Error> {
+    let mut v = file.add_variable::<f32>(name, dims)?;
     v.set_compression(4, true)?;
-    v.set_chunking(&[1, nlat, nlon])?;
+    let mut chunk = vec![1; dims.len()];
+    for (c, d) in chunk.iter_mut().zip(dims).rev().take(2) {
+        *c = v
+            .dimensions()
+            .iter()
+            .find(|x| x.name() == *d)
+            .map_or(1, |x| x.len());
+    }
+    v.set_chunking(&chunk)?;
     v.set_fill_value(FILL)?;
     v.put_attribute("missing_value", FILL)?;
-    v.put_attribute("standard_name", "sea_surface_temperature")?;
-    v.put_attribute("long_name", "forecast sea surface temperature")?;
     v.put_attribute("units", "degC")?;
-    v.put_attribute(
-        "cell_methods",
-        match f.freq {
-            Frequency::Monthly => "time: mean (interval: 1 month)",
-            Frequency::Annual => "time: mean (interval: 1 year)",
-        },
-    )?;
-    v.put_attribute(
-        "coordinates",
-        "forecast_reference_time forecast_period lead",
-    )?;
-    let data: Vec<f32> = f
-        .values
+    let data: Vec<f32> = values
         .iter()
         .map(|&x| if x.is_finite() { x } else { FILL })
         .collect();
     v.put_values(&data, ..)?;
+    Ok(v)
+}
+
+fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
+    let nt = f.values.len() / f.grid.ncells().max(1);
+    let mut times = Times::default();
+    times.push(f.freq, f.first, nt);
+    let lead: Vec<i32> = (1..=nt as i32).collect();
+
+    let globals = Globals {
+        title: &f.title,
+        source: &f.source,
+        history: &f.history,
+        comment: &f.comment,
+        references: "https://doi.org/10.7289/V5T72FNM (ERSST v5 input, when used)",
+        inputs: &f.inputs,
+        config: &f.config,
+        freq: f.freq,
+    };
+    let mut file = create(path, &[("time", nt)], f.grid, &globals)?;
+    times.put(&mut file, &["time"], &[])?;
+    let mut v = file.add_variable::<i32>("lead", &["time"])?;
+    v.put_attribute("long_name", lead_long_name(f.freq))?;
+    v.put_attribute("units", "1")?;
+    v.put_values(&lead, ..)?;
+
+    let mut v = put_field(&mut file, "sst", &["time", "lat", "lon"], f.values)?;
+    v.put_attribute("standard_name", "sea_surface_temperature")?;
+    v.put_attribute("long_name", "forecast sea surface temperature")?;
+    v.put_attribute("cell_methods", time_mean(f.freq))?;
+    v.put_attribute(
+        "coordinates",
+        "forecast_reference_time forecast_period lead",
+    )?;
     file.close()
 }
 
@@ -246,7 +366,7 @@ pub fn read_forecast(path: &Path) -> Result<StoredForecast, NetcdfError> {
             ))
         }
     };
-    let axis = TimeAxis::parse(TIME_UNITS, Calendar::Standard).expect("constant units parse");
+    let axis = time_axis();
     let bnds = get("time_bnds")?;
     let d = axis
         .date(

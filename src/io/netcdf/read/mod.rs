@@ -22,6 +22,11 @@
 //!   reported with a warning naming the file and variable, and masked as missing, never
 //!   silently used. When *every* valid value is implausible the units are almost certainly
 //!   wrong (Kelvin labelled degC), and the read fails with [`NetcdfError::Implausible`].
+//! - **Anomalies** (Kaplan's `sst_anom`): a variable whose `standard_name` ends in `_anomaly`
+//!   or whose name or `long_name` says anomaly holds departures from a climatology, not
+//!   temperatures. They are screened against [`PLAUSIBLE_ANOMALY`] (-20..20 degC) instead of
+//!   the SST range (which would mask a real -3.3 degC La Nina anomaly), and a Kelvin anomaly
+//!   is a Celsius one (no 273.15 offset).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +49,19 @@ const FALLBACK_NAMES: [&str; 5] = [
 /// Plausible sea-surface temperatures, degC, after unpacking and unit conversion.
 pub const PLAUSIBLE_SST: std::ops::RangeInclusive<f32> = -3.0..=45.0;
 
+/// Plausible sea-surface temperature anomalies, degC (the largest monthly anomalies of the
+/// record are near 10 degC, off upwelling coasts; 20 leaves a wide margin).
+pub const PLAUSIBLE_ANOMALY: std::ops::RangeInclusive<f32> = -20.0..=20.0;
+
+/// The plausible range of a variable and its name in messages.
+fn plausible(anomaly: bool) -> (std::ops::RangeInclusive<f32>, &'static str) {
+    if anomaly {
+        (PLAUSIBLE_ANOMALY, "SST anomaly")
+    } else {
+        (PLAUSIBLE_SST, "SST")
+    }
+}
+
 /// Implausible values met in one file (masked as missing).
 #[derive(Debug, Clone, Copy)]
 struct Implausible {
@@ -63,9 +81,9 @@ impl Default for Implausible {
 }
 
 impl Implausible {
-    /// `v`, or NaN (counted) when it is a number outside [`PLAUSIBLE_SST`].
-    fn screen(&mut self, v: f32) -> f32 {
-        if v.is_nan() || PLAUSIBLE_SST.contains(&v) {
+    /// `v`, or NaN (counted) when it is a number outside `range`.
+    fn screen(&mut self, v: f32, range: &std::ops::RangeInclusive<f32>) -> f32 {
+        if v.is_nan() || range.contains(&v) {
             return v;
         }
         self.count += 1;
@@ -94,6 +112,8 @@ struct Part {
     implausible: Implausible,
     /// The variable's `units` attribute, for messages.
     units: String,
+    /// Whether the variable holds anomalies (module docs).
+    anomaly: bool,
 }
 
 /// Reads `paths` (already expanded, any order) into one monthly cube, sorted by time.
@@ -161,9 +181,13 @@ fn concatenate(parts: Vec<Part>) -> Result<Cube, NetcdfError> {
             bad.merge(&p.implausible);
         }
         if bad.count > 0 {
+            let (range, what) = plausible(first.anomaly);
             return Err(NetcdfError::Implausible {
                 path: first.path.clone(),
                 variable,
+                what,
+                lo: *range.start(),
+                hi: *range.end(),
                 count: bad.count,
                 min: bad.min,
                 max: bad.max,
@@ -297,7 +321,9 @@ fn read_part(path: &Path, variable: Option<&str>) -> Result<Part, NetcdfError> {
             what: format!("variable {vname:?}"),
             message: e.to_string(),
         })?;
-    let unpack = Unpacker::from_variable(path, &var)?;
+    let anomaly = unpack::is_anomaly(&var);
+    let unpack = Unpacker::from_variable(path, &var, anomaly)?;
+    let (range, what) = plausible(anomaly);
 
     // Strides of the raw (C-order) array.
     let mut strides = vec![1usize; dims.len()];
@@ -311,18 +337,19 @@ fn read_part(path: &Path, variable: Option<&str>) -> Result<Part, NetcdfError> {
         for &la in &lat_perm {
             for &lo in &lon_perm {
                 let off = t * strides[ti] + la * strides[yi] + lo * strides[xi];
-                values.push(implausible.screen(unpack.value(raw[off])));
+                values.push(implausible.screen(unpack.value(raw[off]), &range));
             }
         }
     }
     if implausible.count > 0 {
         tracing::warn!(
-            "{}: variable {:?}: {} value(s) outside the plausible SST range {}..{} degC after unit conversion (min {}, max {}) masked as missing",
+            "{}: variable {:?}: {} value(s) outside the plausible {} range {}..{} degC after unit conversion (min {}, max {}) masked as missing",
             path.display(),
             vname,
             implausible.count,
-            PLAUSIBLE_SST.start(),
-            PLAUSIBLE_SST.end(),
+            what,
+            range.start(),
+            range.end(),
             implausible.min,
             implausible.max
         );
@@ -335,6 +362,7 @@ fn read_part(path: &Path, variable: Option<&str>) -> Result<Part, NetcdfError> {
         periods,
         values,
         implausible,
+        anomaly,
     })
 }
 

@@ -266,3 +266,89 @@ fn implausible_values_are_masked_and_all_implausible_is_an_error() {
         "{msg}"
     );
 }
+
+/// Writes a Kaplan-like anomaly file: `name(time, lat, lon)` float32 with float32
+/// coordinates, latitudes south to north, longitudes 182.5 and 287.5 (east of the dateline
+/// only), no standard_name, `_FillValue = missing_value = -9.96921e36`, two months from
+/// 1997-12 at the start of the month; the last cell of each step is fill.
+fn anomaly_fixture(path: &Path, name: &str, units: &str, long_name: &str, values: [f32; 3]) {
+    let mut f = netcdf::create(path).unwrap();
+    f.add_dimension("time", 2).unwrap();
+    f.add_dimension("lat", 2).unwrap();
+    f.add_dimension("lon", 2).unwrap();
+    let mut v = f.add_variable::<f32>("lat", &["lat"]).unwrap();
+    v.put_attribute("units", "degrees_north").unwrap();
+    v.put_values(&[-2.5f32, 2.5], ..).unwrap();
+    let mut v = f.add_variable::<f32>("lon", &["lon"]).unwrap();
+    v.put_attribute("units", "degrees_east").unwrap();
+    v.put_values(&[182.5f32, 287.5], ..).unwrap();
+    let mut v = f.add_variable::<f64>("time", &["time"]).unwrap();
+    v.put_attribute("units", "days since 1800-01-01 00:00:00")
+        .unwrap();
+    v.put_attribute("calendar", "standard").unwrap();
+    v.put_values(&[72_287.0, 72_318.0], ..).unwrap(); // 1997-12-01, 1998-01-01
+    let fill = -9.969_21e36f32;
+    let mut v = f
+        .add_variable::<f32>(name, &["time", "lat", "lon"])
+        .unwrap();
+    v.set_fill_value(fill).unwrap();
+    v.put_attribute("missing_value", fill).unwrap();
+    v.put_attribute("units", units).unwrap();
+    v.put_attribute("long_name", long_name).unwrap();
+    let [a, b, c] = values;
+    v.put_values(&[a, b, c, fill, c, b, a, fill], ..).unwrap();
+}
+
+#[test]
+fn anomalies_keep_values_below_the_sst_range_and_kelvin_anomalies_get_no_offset() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("kaplan.nc");
+    anomaly_fixture(
+        &p,
+        "sst_anom",
+        "degC",
+        "Monthly SST anomaly (Kaplan Extended SST V2)",
+        [-3.3, 6.4, 0.0],
+    );
+    let c = read_cube(std::slice::from_ref(&p), Some("sst_anom")).unwrap();
+    assert_eq!(c.start, Period::month(1997, 12));
+    // North to south, -180..180.
+    assert_eq!(c.grid.lat, vec![2.5, -2.5]);
+    assert_eq!(c.grid.lon, vec![-177.5, -72.5]);
+    // File order (lat -2.5: -3.3, 6.4; lat 2.5: 0.0, fill), canonical rows swapped.
+    assert_eq!(c.step(0)[2..], [-3.3, 6.4]);
+    assert_eq!(c.step(0)[0], 0.0);
+    assert!(c.step(0)[1].is_nan());
+    assert_eq!(c.step(1)[0], -3.3);
+    assert_eq!(c.step(1)[2..], [0.0, 6.4]);
+
+    // Kelvin anomalies are Celsius anomalies.
+    let k = d.path().join("k.nc");
+    anomaly_fixture(&k, "ssta", "K", "SST anomaly", [-3.3, 1.5, 0.5]);
+    let c = read_cube(std::slice::from_ref(&k), Some("ssta")).unwrap();
+    assert_eq!(c.step(0)[2..], [-3.3, 1.5]);
+
+    // Absolute temperatures under an anomaly's name: every value implausible, and the
+    // message names the anomaly range.
+    let t = d.path().join("t.nc");
+    anomaly_fixture(&t, "sst_anom", "degC", "anomaly", [25.0, 26.0, 27.0]);
+    let e = read_cube(std::slice::from_ref(&t), Some("sst_anom")).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("plausible SST anomaly range -20..20 degC"),
+        "{msg}"
+    );
+
+    // The same -3.3 in an SST variable is masked as implausible.
+    let s = d.path().join("s.nc");
+    anomaly_fixture(
+        &s,
+        "sst",
+        "degC",
+        "sea surface temperature",
+        [-3.3, 6.4, 0.0],
+    );
+    let c = read_cube(std::slice::from_ref(&s), None).unwrap();
+    assert!(c.step(0)[2].is_nan());
+    assert_eq!(c.step(0)[3], 6.4);
+}

@@ -16,12 +16,26 @@ pub(super) struct Unpacker {
     valid_max: f64,
     scale: f64,
     offset: f64,
-    /// Added after unpacking: -273.15 for Kelvin.
+    /// Added after unpacking: -273.15 for Kelvin temperatures (0 for anomalies).
     to_celsius: f64,
 }
 
+/// Whether `var` holds anomalies rather than temperatures: its `standard_name` ends in
+/// `_anomaly`, or its name or `long_name` says anomaly (`sst_anom`, "SST anomaly").
+pub(super) fn is_anomaly(var: &netcdf::Variable) -> bool {
+    let says = |s: &str| s.to_ascii_lowercase().contains("anom");
+    attr_string(var, "standard_name").is_some_and(|s| s.trim().ends_with("_anomaly"))
+        || says(&var.name())
+        || attr_string(var, "long_name").is_some_and(|s| says(&s))
+}
+
 impl Unpacker {
-    pub(super) fn from_variable(path: &Path, var: &netcdf::Variable) -> Result<Self, NetcdfError> {
+    /// The decoder of `var`; `anomaly`: its values are departures (Kelvin = Celsius).
+    pub(super) fn from_variable(
+        path: &Path,
+        var: &netcdf::Variable,
+        anomaly: bool,
+    ) -> Result<Self, NetcdfError> {
         let vtype = var.vartype();
         // Round declared missing values to the storage type so that a double attribute
         // compares equal to float data (-9.96921e36 as f64 vs as f32).
@@ -64,7 +78,13 @@ impl Unpacker {
             "degc" | "deg_c" | "degreec" | "degree_c" | "degrees_c" | "degree_celsius"
             | "degrees_celsius" | "celsius" | "c" | "degrees c" | "degree c" | "°c"
             | "degrees celsius" => 0.0,
-            "k" | "kelvin" | "kelvins" | "degk" | "deg_k" | "degree_k" | "degrees_k" => -273.15,
+            "k" | "kelvin" | "kelvins" | "degk" | "deg_k" | "degree_k" | "degrees_k" => {
+                if anomaly {
+                    0.0
+                } else {
+                    -273.15
+                }
+            }
             "" => {
                 tracing::warn!(
                     "{}: variable {:?} has no units attribute; assuming degrees Celsius",

@@ -1,0 +1,171 @@
+//! The outputs of a hindcast: the verification over the starts ([`crate::verify::starts`]),
+//! its tables, `hindcast.nc` and the figures, staged together and renamed into place at the
+//! end ([`crate::io::staging`]), like a forecast's.
+
+use std::path::{Path, PathBuf};
+
+use super::hindcast::Hindcast;
+use super::provenance::Provenance;
+use super::{PipelineError, RunConfig};
+use crate::io::netcdf::HindcastFile;
+use crate::io::staging::Staging;
+use crate::time::Period;
+use crate::verify::starts::{verify_starts, BootstrapSettings, HindcastReport, StartsInput};
+use crate::verify::References;
+
+/// Every file a hindcast writes.
+pub const FILES: [&str; 7] = [
+    "hindcast.nc",
+    "hindcast.md",
+    "hindcast.json",
+    "hindcast_rmse.png",
+    "hindcast_acc.png",
+    "hindcast_skill_map.png",
+    "hindcast_nino34.png",
+];
+
+/// Checks that the outputs can be written into `dir` and opens the staging area.
+pub fn prepare(dir: &Path) -> Result<Staging, PipelineError> {
+    let names: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();
+    Ok(Staging::prepare(dir, &names)?)
+}
+
+/// Verifies every start of `hc` against the observations, with references fitted on each
+/// fit's training steps.
+pub fn verify(hc: &Hindcast) -> HindcastReport {
+    let first = &hc.sessions[0];
+    let cube = &first.cube;
+    let horizon = hc.mean.first().map_or(0, |f| f.horizon);
+    let refs: Vec<References> = hc
+        .sessions
+        .iter()
+        .map(|s| References::fit(&s.cube, s.steps, horizon))
+        .collect();
+    let per_start: Vec<&References> = hc.fit_of_start.iter().map(|&g| &refs[g]).collect();
+    let starts: Vec<usize> = hc
+        .starts
+        .iter()
+        .map(|s| (s.0 - cube.start.0) as usize)
+        .collect();
+    let flat = |fs: &[crate::forecast::Forecast]| -> Vec<f32> {
+        fs.iter().flat_map(|f| f.values.iter().copied()).collect()
+    };
+    let mean = flat(&hc.mean);
+    let members: Vec<Vec<f32>> = hc.members.iter().map(|m| flat(m)).collect();
+    let weights = cube.grid.area_weights();
+    let input = StartsInput {
+        cube,
+        references: &per_start,
+        starts: &starts,
+        horizon,
+        regions: &first.regions,
+        weights: &weights,
+        mean: &mean,
+        members: &members,
+    };
+    verify_starts(&input, BootstrapSettings::default())
+}
+
+/// Writes the tables, `hindcast.nc` and the figures into `stage`; returns the Markdown table.
+pub fn write(
+    rc: &RunConfig,
+    stage: &mut Staging,
+    dir: &Path,
+    hc: &Hindcast,
+    report: &HindcastReport,
+) -> Result<String, PipelineError> {
+    write_netcdf(rc, stage, hc)?;
+    let table = report.to_markdown();
+    write_file(stage, dir, "hindcast.md", table.as_bytes())?;
+    write_file(stage, dir, "hindcast.json", report.to_json().as_bytes())?;
+    Ok(table)
+}
+
+/// `hindcast.nc`: the ensemble mean and spread from every start.
+fn write_netcdf(rc: &RunConfig, stage: &mut Staging, hc: &Hindcast) -> Result<(), PipelineError> {
+    let (Some(first), Some(session)) = (hc.mean.first(), hc.sessions.first()) else {
+        return Ok(());
+    };
+    let values: Vec<f32> = hc
+        .mean
+        .iter()
+        .flat_map(|f| f.values.iter().copied())
+        .collect();
+    let spread = spread(hc);
+    let prov = Provenance::of(rc, session);
+    let freq = first.freq;
+    let label = |p: &Period| p.label(freq);
+    let anomaly = session.cube.variable.to_lowercase().contains("anom");
+    let file = HindcastFile {
+        grid: &first.grid,
+        freq,
+        starts: &hc.starts,
+        horizon: first.horizon,
+        values: &values,
+        spread: &spread,
+        anomaly,
+        title: format!(
+            "sstcast {} hindcast from {}: starts {}..{}",
+            rc.pipeline.name(),
+            session.product,
+            hc.starts.first().map(label).unwrap_or_default(),
+            hc.starts.last().map(label).unwrap_or_default(),
+        ),
+        source: prov.source,
+        history: prov.history,
+        comment: format!(
+            "Hindcast: {} fit(s), the first on data before {}; every start was forecast autoregressively from the data before it only. sst is the ensemble mean, sst_spread the members' standard deviation. Cells outside every forecast region are fill.",
+            hc.sessions.len(),
+            session.origin.label(session.cube.freq)
+        ),
+        references: format!("input: {}", session.product),
+        config: rc.config_text.clone(),
+        inputs: session
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let path = stage.file("hindcast.nc");
+    crate::io::netcdf::write_hindcast(&path, &file)?;
+    Ok(())
+}
+
+/// The members' standard deviation (1/(M-1)) per start, lead and cell; NaN for one member.
+fn spread(hc: &Hindcast) -> Vec<f32> {
+    let m = hc.members.len();
+    let n: usize = hc.mean.iter().map(|f| f.values.len()).sum();
+    if m < 2 {
+        return vec![f32::NAN; n];
+    }
+    let flat: Vec<Vec<f32>> = hc
+        .members
+        .iter()
+        .map(|fs| fs.iter().flat_map(|f| f.values.iter().copied()).collect())
+        .collect();
+    (0..n)
+        .map(|k| {
+            let mean = flat.iter().map(|v| v[k] as f64).sum::<f64>() / m as f64;
+            let var = flat
+                .iter()
+                .map(|v| (v[k] as f64 - mean).powi(2))
+                .sum::<f64>();
+            (var / (m - 1) as f64).sqrt() as f32
+        })
+        .collect()
+}
+
+fn write_file(
+    stage: &mut Staging,
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, PipelineError> {
+    let path = stage.file(name);
+    crate::io::atomic::write_atomic(&path, bytes).map_err(|source| PipelineError::Output {
+        path: dir.join(name),
+        source,
+    })?;
+    Ok(path)
+}

@@ -12,7 +12,8 @@
 //! failure in the same commit and say why.
 
 use super::{
-    render_heatmap, render_lines, Colormap, HeatmapStyle, LineChartStyle, Series, LAND_GREY, TAB10,
+    render_heatmap, render_heatmap_hatched, render_lines, Band, Colormap, HeatmapStyle,
+    LineChartStyle, Series, LAND_GREY, TAB10,
 };
 use crate::hash::fnv1a;
 
@@ -199,6 +200,7 @@ fn lines_series_years() -> Vec<u8> {
             color: TAB10[3],
             dashed: true,
             width: 2.5,
+            ..Series::default()
         },
     ];
     let ticks = (1990..=2019)
@@ -244,6 +246,7 @@ fn lines_linear_gaps() -> Vec<u8> {
             color: TAB10[4],
             dashed: true,
             width: 1.2,
+            ..Series::default()
         },
     ];
     let style = LineChartStyle {
@@ -308,9 +311,90 @@ fn lines_single_point_large() -> Vec<u8> {
     lines(&s, &style)
 }
 
+/// Confidence bands (issue 12): two lines with translucent bands that overlap, a NaN gap in
+/// one band (the line goes on), an isolated band point drawn as a bar, legend patches.
+fn lines_bands() -> Vec<u8> {
+    let x: Vec<f64> = (1..=12).map(f64::from).collect();
+    let model: Vec<f64> = x.iter().map(|&k| 0.3 + 0.05 * k - 0.002 * k * k).collect();
+    let reference: Vec<f64> = x
+        .iter()
+        .map(|&k| 0.33 + 0.055 * k - 0.002 * k * k)
+        .collect();
+    let band = |y: &[f64], w: f64| Band {
+        lower: y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v - w * (1.0 + 0.1 * i as f64))
+            .collect(),
+        upper: y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + w * (1.0 + 0.1 * i as f64))
+            .collect(),
+        ..Band::default()
+    };
+    let mut rb = band(&reference, 0.02);
+    rb.lower[5] = f64::NAN;
+    rb.upper[9] = f64::NAN;
+    rb.upper[11] = f64::NAN;
+    let s = [
+        Series {
+            label: "model".into(),
+            x: x.clone(),
+            y: model.clone(),
+            color: TAB10[0],
+            width: 2.5,
+            band: Some(band(&model, 0.03)),
+            ..Series::default()
+        },
+        Series {
+            label: "reference".into(),
+            x,
+            y: reference,
+            color: TAB10[1],
+            dashed: true,
+            band: Some(rb),
+            ..Series::default()
+        },
+    ];
+    let style = LineChartStyle {
+        title: "Bands".into(),
+        x_label: "lead (months)".into(),
+        y_label: "RMSE (°C)".into(),
+        width: 800,
+        height: 450,
+        ..LineChartStyle::default()
+    };
+    lines(&s, &style)
+}
+
+/// Hatched cells over a diverging map (issue 12: regions whose difference is not
+/// significant), with grey land.
+fn heatmap_hatched() -> Vec<u8> {
+    let lat = centres(87.0, -6.0, 30);
+    let lon = centres(-177.0, 6.0, 60);
+    let base = field(&lat, &lon, |la, _| la > 70.0);
+    let v: Vec<f32> = base.iter().map(|x| 0.7 + x / 50.0).collect();
+    let hatched: Vec<bool> = (0..v.len())
+        .map(|c| (c / 60 / 5 + c % 60 / 10) % 3 == 0)
+        .collect();
+    let style = HeatmapStyle {
+        title: "Hatched".into(),
+        units_label: "RMSE ratio".into(),
+        vmin: 0.5,
+        vmax: 1.5,
+        contours: 0,
+        colormap: Colormap::RdBuR,
+        missing_color: LAND_GREY,
+        width: 1000,
+        height: 520,
+    };
+    render_heatmap_hatched(&lat, &lon, &v, &hatched, &style).unwrap()
+}
+
 type Case = (&'static str, fn() -> Vec<u8>);
 
-const CASES: [Case; 10] = [
+const CASES: [Case; 12] = [
     ("heatmap_global_default", heatmap_global_default),
     ("heatmap_south_to_north", heatmap_south_to_north),
     ("heatmap_diverging", heatmap_diverging),
@@ -321,11 +405,13 @@ const CASES: [Case; 10] = [
     ("lines_linear_gaps", lines_linear_gaps),
     ("lines_log_one_decade", lines_log_one_decade),
     ("lines_single_point_large", lines_single_point_large),
+    ("lines_bands", lines_bands),
+    ("heatmap_hatched", heatmap_hatched),
 ];
 
 /// `(name, FNV-1a of the PNG bytes, length)`, recorded from the drawing of 10e6ce8
-/// (before issue 11's split of the renderer).
-const GOLDEN: [(&str, u64, usize); 10] = [
+/// (before issue 11's split of the renderer); the last two from issue 12's bands and hatching.
+const GOLDEN: [(&str, u64, usize); 12] = [
     ("heatmap_global_default", 0xc1ce9facbd33455b, 319273),
     ("heatmap_south_to_north", 0xc63763eb41ada5dd, 85293),
     ("heatmap_diverging", 0x1850e7140339e7fe, 43670),
@@ -336,6 +422,8 @@ const GOLDEN: [(&str, u64, usize); 10] = [
     ("lines_linear_gaps", 0x1215abfe31cab95b, 19525),
     ("lines_log_one_decade", 0xa1ffd722b08522c2, 24352),
     ("lines_single_point_large", 0xea2d4cd9c63f8036, 53392),
+    ("lines_bands", 0x34feaaf0986290fb, 40043),
+    ("heatmap_hatched", 0x70eed17d13591e15, 324716),
 ];
 
 /// With `SSTCAST_GOLDEN_DIR` set, the figures are also written there (`<name>.png`), to look

@@ -26,6 +26,9 @@
 //!   `plt.contour(z, n)` choice: `MaxNLocator(n + 1)` "nice" levels over the
 //!   finite data range, keeping those strictly inside it (so the count is
 //!   about `n`, and levels are round numbers such as 2, 4, ..., 28).
+//! * Hatching ([`render_heatmap_hatched`]): thin dark diagonal lines over flagged cells,
+//!   anti-aliased by their distance to each pixel centre, so a value that is shown but not
+//!   significant keeps its colour and land keeps its own grey.
 //! * Output is the PNG's bytes; the caller writes them (see [`super`]).
 
 use super::axes::{Axes, Metrics, Placed};
@@ -93,7 +96,32 @@ pub fn render_heatmap(
     values: &[f32],
     style: &HeatmapStyle,
 ) -> Result<Vec<u8>, RenderError> {
-    let canvas = render_canvas(lat, lon, values, style)?;
+    let canvas = render_canvas(lat, lon, values, None, style)?;
+    let png = encode_png(&canvas).map_err(|message| RenderError::Draw { message });
+    canvas.recycle();
+    png
+}
+
+/// [`render_heatmap`] with the cells where `hatched` (same layout as `values`) covered by
+/// thin diagonal hatching (matplotlib `hatch="///"`) over their colour, e.g. to mark values
+/// that are not significant while still showing them.
+pub fn render_heatmap_hatched(
+    lat: &[f64],
+    lon: &[f64],
+    values: &[f32],
+    hatched: &[bool],
+    style: &HeatmapStyle,
+) -> Result<Vec<u8>, RenderError> {
+    if hatched.len() != values.len() {
+        return Err(RenderError::Draw {
+            message: format!(
+                "{} hatching flags for {} values",
+                hatched.len(),
+                values.len()
+            ),
+        });
+    }
+    let canvas = render_canvas(lat, lon, values, Some(hatched), style)?;
     let png = encode_png(&canvas).map_err(|message| RenderError::Draw { message });
     canvas.recycle();
     png
@@ -341,6 +369,7 @@ fn render_canvas(
     lat: &[f64],
     lon: &[f64],
     values: &[f32],
+    hatched: Option<&[bool]>,
     style: &HeatmapStyle,
 ) -> Result<Canvas, RenderError> {
     let (nlat, nlon) = (lat.len(), lon.len());
@@ -368,7 +397,11 @@ fn render_canvas(
     let lay = Layout::new(style, &ext).map_err(draw_err)?;
 
     let mut cv = Canvas::new(w, h);
-    fill_cells(&mut cv, values, style, &ext, (&xcells, &ycells), &lay);
+    let cells = PixelCells::new(&ext, &xcells, &ycells, &lay);
+    fill_cells(&mut cv, values, style, &cells, &lay);
+    if let Some(hatched) = hatched {
+        hatch_cells(&mut cv, hatched, &cells, &lay);
+    }
     if style.contours > 0 {
         draw_contours(
             &mut cv,
@@ -391,18 +424,49 @@ fn render_canvas(
     Ok(cv)
 }
 
+/// The grid cell under each pixel column and row of the map rectangle.
+struct PixelCells {
+    /// Longitude index per pixel column.
+    col: Vec<usize>,
+    /// Latitude index (the caller's order) per pixel row.
+    row: Vec<usize>,
+    nlon: usize,
+}
+
+impl PixelCells {
+    fn new(ext: &Extent, xcells: &AxisCells, ycells: &AxisCells, lay: &Layout) -> Self {
+        let (mw, mh) = (lay.mw, lay.mh);
+        let col = (0..mw)
+            .map(|i| {
+                let mut l = ext.x0 + (i as f64 + 0.5) * ext.dx / mw as f64;
+                if ext.periodic {
+                    l = ext.e0 + (l - ext.e0).rem_euclid(360.0);
+                }
+                xcells.cell_of(l)
+            })
+            .collect();
+        let row = (0..mh)
+            .map(|r| ycells.cell_of(ext.y1 - (r as f64 + 0.5) * ext.dy / mh as f64))
+            .collect();
+        Self {
+            col,
+            row,
+            nlon: xcells.n(),
+        }
+    }
+}
+
 /// Fill the map rectangle with the cells' colours.
 fn fill_cells(
     cv: &mut Canvas,
     values: &[f32],
     style: &HeatmapStyle,
-    ext: &Extent,
-    (xcells, ycells): (&AxisCells, &AxisCells),
+    cells: &PixelCells,
     lay: &Layout,
 ) {
     let (vmin, vmax) = (style.vmin as f64, style.vmax as f64);
-    let (x0, y0, mw, mh) = (lay.x0, lay.y0, lay.mw, lay.mh);
-    let nlon = xcells.n();
+    let (x0, y0, mw) = (lay.x0, lay.y0, lay.mw);
+    let nlon = cells.nlon;
     let colours: Vec<[u8; 3]> = values
         .iter()
         .map(|&v| {
@@ -414,23 +478,12 @@ fn fill_cells(
             }
         })
         .collect();
-    let col_cell: Vec<usize> = (0..mw)
-        .map(|i| {
-            let mut l = ext.x0 + (i as f64 + 0.5) * ext.dx / mw as f64;
-            if ext.periodic {
-                l = ext.e0 + (l - ext.e0).rem_euclid(360.0);
-            }
-            xcells.cell_of(l)
-        })
-        .collect();
     // Consecutive pixel rows in the same grid row are identical: each grid
     // row is drawn once and copied.
     let row_bytes = mw as usize * 3;
     let mut prev: Option<(usize, usize)> = None; // (grid row, start of its pixels)
-    for r in 0..mh {
-        let la = ext.y1 - (r as f64 + 0.5) * ext.dy / mh as f64;
-        let i = ycells.cell_of(la);
-        let start = (((y0 + r) * cv.w + x0) * 3) as usize;
+    for (r, &i) in cells.row.iter().enumerate() {
+        let start = (((y0 + r as i32) * cv.w + x0) * 3) as usize;
         match prev {
             Some((pi, pstart)) if pi == i => {
                 cv.px.copy_within(pstart..pstart + row_bytes, start);
@@ -438,10 +491,34 @@ fn fill_cells(
             _ => {
                 let row_colours = &colours[i * nlon..][..nlon];
                 let line = &mut cv.px[start..start + row_bytes];
-                for (p, &j) in line.chunks_exact_mut(3).zip(&col_cell) {
+                for (p, &j) in line.chunks_exact_mut(3).zip(&cells.col) {
                     p.copy_from_slice(&row_colours[j]);
                 }
                 prev = Some((i, start));
+            }
+        }
+    }
+}
+
+/// Hatching colour and opacity.
+const HATCH: [u8; 3] = [40, 40, 40];
+const HATCH_ALPHA: f32 = 0.75;
+
+/// Diagonal hatching (`/`, anti-aliased) over the cells flagged in `hatched`.
+fn hatch_cells(cv: &mut Canvas, hatched: &[bool], cells: &PixelCells, lay: &Layout) {
+    let spacing = (9.0 * lay.m.k).max(4.0);
+    let hw = 0.5 * (0.9 * lay.m.k).max(0.7);
+    for (r, &i) in cells.row.iter().enumerate() {
+        for (c, &j) in cells.col.iter().enumerate() {
+            if !hatched[i * cells.nlon + j] {
+                continue;
+            }
+            // Distance from the pixel centre to the nearest line x + y = n * spacing.
+            let u = (c as f64 + r as f64 + 1.0).rem_euclid(spacing);
+            let d = u.min(spacing - u) / std::f64::consts::SQRT_2;
+            let a = (hw + 0.5 - d).clamp(0.0, 1.0) as f32;
+            if a > 0.0 {
+                cv.blend(lay.x0 + c as i32, lay.y0 + r as i32, HATCH, a * HATCH_ALPHA);
             }
         }
     }

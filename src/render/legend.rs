@@ -20,6 +20,8 @@ pub(crate) struct Entry<'a> {
     pub(crate) dashed: bool,
     /// Line width in pixels.
     pub(crate) width: f32,
+    /// The opacity of the line's band, if it has one: a translucent patch behind its sample.
+    pub(crate) band: Option<f32>,
 }
 
 /// Draw the legend of `lines` in the emptiest corner of the plot area `(x0, y0, w, h)`,
@@ -104,6 +106,14 @@ pub(crate) fn draw_legend(
         let margin = (width + 2.0).ceil();
         let (cw, ch) = ((handle + 2.0 * margin) as usize, (2.0 * margin) as usize);
         let (ox, oy) = ((hx - margin).floor(), (centre - margin).floor());
+        if let Some(alpha) = s.band {
+            let (top, bottom) = ((centre - 0.4 * row).round(), (centre + 0.4 * row).round());
+            for yy in top as i32..bottom as i32 {
+                for xx in hx.round() as i32..(hx + handle).round() as i32 {
+                    cv.blend(xx, yy, s.color, alpha.clamp(0.0, 1.0));
+                }
+            }
+        }
         let mut cov = vec![0f32; cw * ch];
         let run = vec![(hx - ox, centre - oy), (hx + handle - ox, centre - oy)];
         let dash = s.dashed.then(|| {

@@ -40,6 +40,7 @@
 //!   order of matplotlib's `loc="best"`; the private `legend` module).
 
 use super::axes::{centred_text, Axes, Metrics, Placed};
+use super::band::{band_runs, cover_band, Band};
 use super::canvas::Canvas;
 use super::legend::{draw_legend, Entry};
 use super::png::encode_png;
@@ -77,6 +78,8 @@ pub struct Series {
     pub dashed: bool,
     /// Line width in pixels (matplotlib's default 1.5 pt at 100 dpi is ~2 px).
     pub width: f32,
+    /// A shaded interval around the line (lower and upper per x), drawn under all lines.
+    pub band: Option<Band>,
 }
 
 impl Default for Series {
@@ -88,6 +91,7 @@ impl Default for Series {
             color: TAB10[0],
             dashed: false,
             width: 2.0,
+            band: None,
         }
     }
 }
@@ -255,11 +259,28 @@ fn validate(series: &[Series], style: &LineChartStyle) -> Result<(), String> {
                 s.y.len()
             ));
         }
+        if s.band.as_ref().is_some_and(|b| !b.alpha.is_finite()) {
+            return Err(format!(
+                "series {i} ({:?}) has a band of opacity NaN",
+                s.label
+            ));
+        }
         if !(s.width.is_finite() && s.width > 0.0) {
             return Err(format!(
                 "series {i} ({:?}) has invalid line width {}",
                 s.label, s.width
             ));
+        }
+        if let Some(b) = &s.band {
+            if b.lower.len() != s.x.len() || b.upper.len() != s.x.len() {
+                return Err(format!(
+                    "series {i} ({:?}) has {} x values but a band of {} lower and {} upper",
+                    s.label,
+                    s.x.len(),
+                    b.lower.len(),
+                    b.upper.len()
+                ));
+            }
         }
     }
     let (w, h) = (style.width, style.height);
@@ -285,6 +306,14 @@ fn data_axes(series: &[Series], style: &LineChartStyle) -> Result<(Axis, Axis), 
     };
     let (xmin, xmax) = min_max(points().map(|(&x, _)| x)).ok_or(what)?;
     let (ymin, ymax) = min_max(points().map(|(_, &y)| y)).ok_or(what)?;
+    let bounds = series.iter().flat_map(|s| {
+        s.band.iter().flat_map(|b| {
+            let ok = |&(&x, &y): &(&f64, &f64)| drawable(x, y, log);
+            let lower = s.x.iter().zip(&b.lower).filter(ok);
+            lower.chain(s.x.iter().zip(&b.upper).filter(ok))
+        })
+    });
+    let (ymin, ymax) = bounds.fold((ymin, ymax), |(a, b), (_, &y)| (a.min(y), b.max(y)));
     let (xmin, xmax) = match vertical_line(style) {
         Some(&(v, _)) => (xmin.min(v), xmax.max(v)),
         None => (xmin, xmax),
@@ -520,6 +549,7 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
     if let Some(vline) = vertical_line(style) {
         draw_marker(&mut cv, &mut ink, &lay, vline);
     }
+    draw_bands(&mut cv, &mut ink, series, f);
     for s in series {
         let mut cov = vec![0f32; pwu * phu];
         let width = s.width as f64;
@@ -540,6 +570,7 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
             color: s.color,
             dashed: s.dashed,
             width: s.width,
+            band: s.band.as_ref().map(|b| b.alpha),
         })
         .collect();
     let (k, lw) = (lay.m.k, lay.m.lw);
@@ -554,6 +585,29 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
     );
     lay.frame.legend = legend;
     Ok((cv, lay.frame))
+}
+
+/// The series' bands, translucent, in reverse series order: the first series (the one the
+/// chart is about, first in the legend) has its band on top; marks them as ink.
+fn draw_bands(cv: &mut Canvas, ink: &mut [f32], series: &[Series], f: &Frame) {
+    let (pwu, phu) = (f.pw as usize, f.ph as usize);
+    for s in series.iter().rev() {
+        let Some(band) = &s.band else { continue };
+        let runs: Vec<Vec<(f64, f64, f64)>> = band_runs(&s.x, band, |x, y| drawable(x, y, f.y.log))
+            .into_iter()
+            .map(|run| {
+                run.into_iter()
+                    .map(|(x, lo, hi)| (f.to_px(x, lo).0, f.to_px(x, lo).1, f.to_px(x, hi).1))
+                    .collect()
+            })
+            .collect();
+        let mut cov = vec![0f32; pwu * phu];
+        cover_band(&mut cov, pwu, phu, &runs, s.width as f64);
+        let alpha = band.alpha.clamp(0.0, 1.0);
+        cov.iter_mut().for_each(|c| *c *= alpha);
+        cv.blend_coverage(&cov, pwu, f.x0, f.y0, s.color);
+        max_into(ink, &cov);
+    }
 }
 
 /// The axis labels and the title.

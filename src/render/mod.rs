@@ -13,7 +13,8 @@
 //! * [`colormap`]: matplotlib-exact 256-entry colour tables.
 //! * [`contour`]: marching squares and matplotlib-like level/tick selection.
 //! * [`heatmap`]: map layout and rasterisation.
-//! * [`lines`]: line charts (loss curves, time series with a forecast).
+//! * [`lines`]: line charts (loss curves, time series with a forecast, lines with
+//!   confidence bands).
 //!
 //! Private building blocks shared by the figure types:
 //! * `canvas`: the RGB8 canvas (rectangles, blending, coverage buffers);
@@ -21,6 +22,7 @@
 //! * `stroke`: anti-aliased segments, polylines and dashes into coverage buffers;
 //! * `ticks`: tick values and labels (linear, log, degrees) and number format;
 //! * `axes`: frame, ticks, tick labels, grid, axis labels and title;
+//! * `band`: the line charts' confidence bands (anti-aliased polygon fill);
 //! * `legend`: the line charts' legend;
 //! * `png`: encoding;
 //! * `golden` (tests): the PNG bytes of representative figures, pinned.
@@ -28,6 +30,7 @@
 //! Layering: render uses only std, external crates and [`crate::error_class`].
 
 mod axes;
+mod band;
 mod canvas;
 pub mod colormap;
 pub mod contour;
@@ -41,8 +44,9 @@ mod stroke;
 mod text;
 mod ticks;
 
+pub use band::Band;
 pub use colormap::Colormap;
-pub use heatmap::{render_heatmap, HeatmapStyle, LAND_GREY};
+pub use heatmap::{render_heatmap, render_heatmap_hatched, HeatmapStyle, LAND_GREY};
 pub use lines::{render_lines, LineChartStyle, Series, TAB10};
 
 /// Why a figure could not be drawn. Errors name no file: render writes none; the caller

@@ -127,10 +127,12 @@ fn latitude_order_does_not_matter() {
         height: 400,
         ..HeatmapStyle::default()
     };
-    let north_first = render_canvas(&lat, &lon, &v, &style).ok().unwrap();
+    let north_first = render_canvas(&lat, &lon, &v, None, &style).ok().unwrap();
     let lat_rev: Vec<f64> = lat.iter().rev().copied().collect();
     let v_rev: Vec<f32> = v.chunks(lon.len()).rev().flatten().copied().collect();
-    let south_first = render_canvas(&lat_rev, &lon, &v_rev, &style).ok().unwrap();
+    let south_first = render_canvas(&lat_rev, &lon, &v_rev, None, &style)
+        .ok()
+        .unwrap();
     assert!(north_first.px == south_first.px);
 }
 
@@ -147,6 +149,7 @@ fn periodic_extent_for_2_degree_grid() {
         &lat,
         &lon,
         &v,
+        None,
         &HeatmapStyle {
             contours: 0,
             ..HeatmapStyle::default()
@@ -161,4 +164,38 @@ fn periodic_extent_for_2_degree_grid() {
     assert_eq!(img.get_pixel(x0 + mw - 1, y).0, [180, 4, 38]);
     assert_eq!(img.get_pixel(x0, y).0, [180, 4, 38]);
     assert_ne!(img.get_pixel(x0 + mw / 2, y).0, [180, 4, 38]);
+}
+
+#[test]
+fn hatching_marks_only_the_flagged_cells() {
+    let lat = [10.0, -10.0];
+    let lon: Vec<f64> = (0..180).map(|j| -180.0 + 2.0 * j as f64).collect();
+    let v = vec![15.0f32; 2 * 180];
+    // Well inside the left half: the wrapped -180 cell also shows at the right edge.
+    let hatched: Vec<bool> = (0..v.len())
+        .map(|c| (-100.0..=-20.0).contains(&lon[c % 180]))
+        .collect();
+    let style = HeatmapStyle {
+        contours: 0,
+        ..HeatmapStyle::default()
+    };
+    let plain = render_canvas(&lat, &lon, &v, None, &style).ok().unwrap();
+    let marked = render_canvas(&lat, &lon, &v, Some(&hatched), &style)
+        .ok()
+        .unwrap();
+    let img = image::RgbImage::from_raw(plain.w as u32, plain.h as u32, plain.px).unwrap();
+    let (x0, _, mw, _) = find_frame(&img);
+    let w = marked.w as usize;
+    let changed: Vec<usize> = img
+        .as_raw()
+        .chunks_exact(3)
+        .zip(marked.px.chunks_exact(3))
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, _)| i % w)
+        .collect();
+    assert!(changed.len() > 1000, "{} hatched pixels", changed.len());
+    assert!(changed.iter().all(|&x| x < (x0 + mw / 2 + 1) as usize));
+    let short = [true; 3];
+    assert!(render_heatmap_hatched(&lat, &lon, &v, &short, &style).is_err());
 }

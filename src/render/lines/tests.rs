@@ -188,3 +188,40 @@ fn custom_x_ticks_and_vertical_line_extend_range() {
     let (_, f) = render_canvas(&[s], &style).unwrap();
     assert!(f.x.lo < 2010.0 && f.x.hi > 2012.0 && f.x.hi < 2013.0);
 }
+
+#[test]
+fn band_is_a_translucent_fill_under_the_line_and_widens_the_axis() {
+    let x: Vec<f64> = (0..11).map(f64::from).collect();
+    let s = Series {
+        x: x.clone(),
+        y: vec![5.0; 11],
+        color: TAB10[0],
+        band: Some(Band {
+            lower: vec![2.0; 11],
+            upper: vec![8.0; 11],
+            ..Band::default()
+        }),
+        ..Series::default()
+    };
+    let (cv, f) = render_canvas(std::slice::from_ref(&s), &LineChartStyle::default()).unwrap();
+    // The axis covers the band, not only the line.
+    assert!(f.y.lo < 2.0 && f.y.hi > 8.0, "{:?}", f.y);
+    // Inside the band, away from the line: 20% of the colour over white.
+    let (px, py) = f.to_px(3.0, 3.5);
+    let p = pixel(&cv, f.x0 + px as i32, f.y0 + py as i32);
+    let want = TAB10[0].map(|c| (255.0 * 0.8 + c as f64 * 0.2).round() as u8);
+    assert!(close(p, want, 2), "{p:?} vs {want:?}");
+    // Outside the band: white; on the line: the line's colour.
+    let (px, py) = f.to_px(3.0, 8.2);
+    assert_eq!(pixel(&cv, f.x0 + px as i32, f.y0 + py as i32), WHITE);
+    let (px, py) = f.to_px(3.0, 5.0);
+    assert!(close(
+        pixel(&cv, f.x0 + px as i32, f.y0 + py as i32),
+        TAB10[0],
+        30
+    ));
+    // A band whose length differs from x is an error.
+    let mut bad = s;
+    bad.band.as_mut().unwrap().upper.pop();
+    assert!(render_lines(&[bad], &LineChartStyle::default()).is_err());
+}

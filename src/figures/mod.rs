@@ -13,10 +13,18 @@
 //!   the forecast, and the observations of Y (the original project's time-series figure);
 //! - `loss_<region>.png` for named regions: training and validation loss per epoch on a log
 //!   scale (the original project's loss figure).
+//!
+//! The figures of a hindcast (many starts) are in [`hindcast`]: skill against lead with 95%
+//! bands, the per-region skill map with non-significant regions hatched, Niño 3.4 forecasts
+//! at two leads against observations. They take plain numbers, not the verification's types.
+
+mod hindcast;
+
+pub use hindcast::{hindcast_by_lead, hindcast_skill_map, nino34_hindcast, LeadCurve};
 
 use crate::fit::FitRecord;
 use crate::forecast::Forecast;
-use crate::grid::Cube;
+use crate::grid::{Cube, LatLon};
 use crate::region::Region;
 use crate::render::{
     self, Colormap, HeatmapStyle, LineChartStyle, RenderError, Series, LAND_GREY, TAB10,
@@ -122,41 +130,72 @@ pub fn error_map(fc: &Forecast, obs: &[f32], l: &Labels) -> Result<Vec<u8>, Rend
 /// are skewed upward (in the 2018 hindcast most of the ocean sat at 1.5 or more, the top of
 /// the scale, while the model's global RMSE was within 1% of damped persistence's).
 pub fn skill_map(fc: &Forecast, skill: &SkillReport, l: &Labels) -> Result<Vec<u8>, RenderError> {
-    let mut ratio = vec![f32::NAN; fc.grid.ncells()];
     let average = |id: &str, m: Method| -> Option<f64> {
         let v: Vec<f64> = (1..=skill.leads)
             .filter_map(|k| skill.get(id, &k.to_string(), m).map(|s| s.rmse))
             .collect();
         (!v.is_empty() && v.len() == skill.leads).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
-    for r in &fc.regions {
-        let best = Method::REFERENCES
-            .iter()
-            .filter_map(|&m| average(&r.id, m))
-            .min_by(f64::total_cmp);
-        if let (Some(m), Some(best)) = (average(&r.id, Method::Model), best) {
-            if best > 0.0 {
-                for &c in &r.cells {
-                    ratio[c] = (m / best) as f32;
-                }
+    let ratio: Vec<f64> = fc
+        .regions
+        .iter()
+        .map(|r| {
+            let best = Method::REFERENCES
+                .iter()
+                .filter_map(|&m| average(&r.id, m))
+                .min_by(f64::total_cmp);
+            match (average(&r.id, Method::Model), best) {
+                (Some(m), Some(best)) if best > 0.0 => m / best,
+                _ => f64::NAN,
+            }
+        })
+        .collect();
+    let title = format!(
+        "Model RMSE / best reference RMSE per region, {} (below 1: model better)",
+        l.year
+    );
+    let units = "RMSE ratio (model / best reference: clim., pers., damped, seasonal damped, LIM)";
+    let height = HeatmapStyle::default().height;
+    ratio_map(&fc.grid, &fc.regions, &ratio, None, (title, units), height)
+}
+
+/// Each region's cells coloured by its `ratio` (NaN: left as land; a later region overrides
+/// an earlier one on shared cells) on a diverging scale 0.5..1.5 centred on 1, land grey;
+/// the cells of regions flagged in `hatched` hatched. The skill maps of a forecast and of a
+/// hindcast.
+fn ratio_map(
+    grid: &LatLon,
+    regions: &[Region],
+    ratio: &[f64],
+    hatched: Option<&[bool]>,
+    (title, units_label): (String, &str),
+    height: u32,
+) -> Result<Vec<u8>, RenderError> {
+    let mut cells = vec![f32::NAN; grid.ncells()];
+    let mut hatch = vec![false; grid.ncells()];
+    for (i, (r, &v)) in regions.iter().zip(ratio).enumerate() {
+        if v.is_finite() {
+            for &c in &r.cells {
+                cells[c] = v as f32;
+                hatch[c] = hatched.is_some_and(|h| h[i]);
             }
         }
     }
     let style = HeatmapStyle {
-        title: format!(
-            "Model RMSE / best reference RMSE per region, {} (below 1: model better)",
-            l.year
-        ),
-        units_label:
-            "RMSE ratio (model / best reference: clim., pers., damped, seasonal damped, LIM)".into(),
+        title,
+        units_label: units_label.into(),
         vmin: 0.5,
         vmax: 1.5,
         contours: 0,
         colormap: Colormap::RdBuR,
         missing_color: LAND_GREY,
+        height,
         ..HeatmapStyle::default()
     };
-    render::render_heatmap(&fc.grid.lat, &fc.grid.lon, &ratio, &style)
+    match hatched {
+        None => render::render_heatmap(&grid.lat, &grid.lon, &cells, &style),
+        Some(_) => render::render_heatmap_hatched(&grid.lat, &grid.lon, &cells, &hatch, &style),
+    }
 }
 
 /// Fractional year of the middle of a period, for time axes.
@@ -231,16 +270,13 @@ pub fn series(cube: &Cube, fc: &Forecast, r: &Region, l: &Labels) -> Result<Vec<
         color: TAB10[3],
         dashed: true,
         width: 2.5,
+        ..Series::default()
     });
     let first_year = cube.start.year_month(cube.freq).0;
     let last_year = Period(fc.first.0 + fc.horizon as i64 - 1)
         .year_month(fc.freq)
         .0;
-    let step = ((last_year - first_year) / 10).max(1);
-    let ticks = (first_year..=last_year + 1)
-        .step_by(step as usize)
-        .map(|y| (y as f64, y.to_string()))
-        .collect();
+    let ticks = year_ticks(first_year, last_year);
     let style = LineChartStyle {
         title: format!(
             "{}: area-mean SST, {} observations and sstcast forecast for {}",
@@ -256,6 +292,15 @@ pub fn series(cube: &Cube, fc: &Forecast, r: &Region, l: &Labels) -> Result<Vec<
         ..LineChartStyle::default()
     };
     render::render_lines(&s, &style)
+}
+
+/// Ticks at whole years from `first` to `last + 1`, about ten of them.
+fn year_ticks(first: i64, last: i64) -> Vec<(f64, String)> {
+    let step = ((last - first) / 10).max(1);
+    (first..=last + 1)
+        .step_by(step as usize)
+        .map(|y| (y as f64, y.to_string()))
+        .collect()
 }
 
 /// The loss figure of one region (first ensemble member).
@@ -297,7 +342,6 @@ pub fn loss(id: &str, r: &FitRecord) -> Result<Vec<u8>, RenderError> {
 #[cfg(test)]
 mod golden {
     use super::*;
-    use crate::grid::LatLon;
     use crate::hash::fnv1a;
 
     /// 10-degree global grid, monthly 2000-01..2018-12, a seasonal cycle and a trend, land
@@ -393,13 +437,6 @@ mod golden {
             ("series", series(&cube, &fc, &fc.regions[0], &l)),
             ("loss", loss("north", &record)),
         ];
-        let got: Vec<(&str, u64, usize)> = got
-            .iter()
-            .map(|(n, b)| {
-                let b = b.as_ref().unwrap();
-                (*n, fnv1a(b), b.len())
-            })
-            .collect();
         let want: [(&str, u64, usize); 6] = [
             ("forecast_map", 0x209e61192b72da05, 130790),
             ("observed_map", 0x52b5ded9542d2ae7, 101967),
@@ -408,6 +445,29 @@ mod golden {
             ("series", 0xf2cc0bad47524ce9, 168211),
             ("loss", 0x3af7be8346cee14b, 74013),
         ];
+        assert_golden(&got, &want, "");
+    }
+
+    /// Compare figures (`name`, PNG bytes) with the recorded `(name, FNV-1a, length)`; the
+    /// failure prints the new table. With `SSTCAST_GOLDEN_DIR` set, each figure is also
+    /// written there as `<prefix><name>.png`, to be looked at.
+    pub(super) fn assert_golden(
+        got: &[(&str, Result<Vec<u8>, RenderError>)],
+        want: &[(&str, u64, usize)],
+        prefix: &str,
+    ) {
+        let keep = std::env::var_os("SSTCAST_GOLDEN_DIR").map(std::path::PathBuf::from);
+        let got: Vec<(&str, u64, usize)> = got
+            .iter()
+            .map(|(n, b)| {
+                let b = b.as_ref().unwrap();
+                if let Some(dir) = &keep {
+                    std::fs::create_dir_all(dir).unwrap();
+                    std::fs::write(dir.join(format!("{prefix}{n}.png")), b).unwrap();
+                }
+                (*n, fnv1a(b), b.len())
+            })
+            .collect();
         let table: String = got
             .iter()
             .map(|(n, h, l)| format!("    ({n:?}, 0x{h:016x}, {l}),\n"))

@@ -199,7 +199,7 @@ fn ratio_map(
 }
 
 /// Fractional year of the middle of a period, for time axes.
-fn year_of(p: Period, freq: Frequency) -> f64 {
+pub fn year_of(p: Period, freq: Frequency) -> f64 {
     let (y, m) = p.year_month(freq);
     match freq {
         Frequency::Monthly => y as f64 + (m as f64 - 0.5) / 12.0,
@@ -208,7 +208,7 @@ fn year_of(p: Period, freq: Frequency) -> f64 {
 }
 
 /// Area-weighted mean of `map` over `cells` (NaN if none valid).
-fn region_mean(map: &[f32], cells: &[usize], w: &[f64]) -> f64 {
+pub fn region_mean(map: &[f32], cells: &[usize], w: &[f64]) -> f64 {
     let (mut s, mut ws) = (0.0, 0.0);
     for &c in cells {
         if map[c].is_finite() {

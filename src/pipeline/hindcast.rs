@@ -82,7 +82,7 @@ impl HindcastSpec {
         if freq == Frequency::Annual {
             let january = |p: Period| p.year_month(Frequency::Monthly).1 == 1;
             if !january(self.first)
-                || self.every % 12 != 0
+                || !self.every.is_multiple_of(12)
                 || !january(Period(self.train_end.0 + 1))
             {
                 return Err((

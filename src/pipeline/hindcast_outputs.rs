@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::config::Format;
 use super::hindcast::Hindcast;
 use super::provenance::Provenance;
 use super::{PipelineError, RunConfig};
@@ -78,6 +79,18 @@ pub fn write(
     let table = report.to_markdown();
     write_file(stage, dir, "hindcast.md", table.as_bytes())?;
     write_file(stage, dir, "hindcast.json", report.to_json().as_bytes())?;
+    if rc.pipeline.outputs.formats.contains(&Format::Png) {
+        let product = &hc.sessions[0].product;
+        let figures = super::hindcast_figures::draw(hc, report, product).map_err(|source| {
+            PipelineError::Render {
+                path: dir.join("hindcast_*.png"),
+                source,
+            }
+        })?;
+        for (name, png) in figures {
+            write_file(stage, dir, name, &png)?;
+        }
+    }
     Ok(table)
 }
 

@@ -24,6 +24,7 @@
 
 pub mod config;
 pub mod hindcast;
+mod hindcast_figures;
 mod hindcast_outputs;
 pub mod key;
 pub mod outputs;

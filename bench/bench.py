@@ -32,6 +32,8 @@ KEYS = [
     "default_step_ms_pytorch",
     "pipeline_wall_s_threads1",
     "pipeline_wall_s_threads2",
+    "hindcast_wall_s_kaplan",
+    "hindcast_wall_s_ersst",
     "peak_rss_mib",
     "render_ms_sstcast",
     "render_ms_matplotlib",
@@ -101,6 +103,32 @@ def pipeline_run(binary, config, year, threads, out_root):
     if p.returncode != 0:
         raise RuntimeError(f"pipeline --threads {threads} exited {p.returncode}; see {log_path}")
     return wall, ru.ru_maxrss / 1024.0  # Linux: KiB
+
+
+# The two default hindcasts of `make hindcast` (issue 12): pipeline, training end, starts.
+HINDCASTS = {
+    "kaplan": ("pipelines/kaplan-monthly.yaml", "1999-12", "2000-01..2013-10"),
+    "ersst": ("pipelines/ersst-monthly.yaml", "2015-12", "2016-01..2019-08"),
+}
+
+
+def hindcast_run(binary, name, out_root):
+    """One default hindcast from scratch (fits included), 2 threads; returns wall seconds."""
+    config, train_end, starts = HINDCASTS[name]
+    out = os.path.join(out_root, f"hindcast-{name}")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    log_path = os.path.join(out_root, f"hindcast-{name}.log")
+    cmd = [binary, "hindcast", "--config", config, "--train-end", train_end, "--starts", starts,
+           "--threads", "2", "--out", out]
+    log(f"hindcast {name}: {' '.join(cmd)} (log: {log_path})")
+    with open(log_path, "w") as lf:
+        t0 = time.monotonic()
+        rc = subprocess.call(cmd, stdout=lf, stderr=subprocess.STDOUT)
+        wall = time.monotonic() - t0
+    if rc != 0:
+        raise RuntimeError(f"hindcast {name} exited {rc}; see {log_path}")
+    return wall
 
 
 def skill_tables(work, year):
@@ -258,6 +286,14 @@ def main():
                 r["peak_rss_mib"] = max(r["peak_rss_mib"] or 0.0, rss)
         except (RuntimeError, OSError) as e:
             notes.append(str(e))
+        for name in HINDCASTS:
+            if not os.path.exists(HINDCASTS[name][0]):
+                notes.append(f"hindcast {name}: no pipeline file, null")
+                continue
+            try:
+                r[f"hindcast_wall_s_{name}"] = hindcast_run(sstcast_bin, name, work)
+            except (RuntimeError, OSError) as e:
+                notes.append(str(e))
         skill = skill_tables(work, a.year)
         if skill.get(2):
             detail["skill_md"] = skill[2]
@@ -319,6 +355,10 @@ def report(r, d, notes, a):
         ),
         ("Pipeline wall, --threads 1 (s)", fmt(t1), "", "", ""),
         ("Pipeline wall, --threads 2 (s)", fmt(t2), "", "<= 600 s", verdict(None if t2 is None else t2 <= 600)),
+        ("Hindcast wall, Kaplan 2000-01..2013-10, 2 threads (s)", fmt(r["hindcast_wall_s_kaplan"]), "", "<= 300 s",
+         verdict(None if r["hindcast_wall_s_kaplan"] is None else r["hindcast_wall_s_kaplan"] <= 300)),
+        ("Hindcast wall, ERSST 2016-01..2019-08, 2 threads (s)", fmt(r["hindcast_wall_s_ersst"]), "", "<= 300 s",
+         verdict(None if r["hindcast_wall_s_ersst"] is None else r["hindcast_wall_s_ersst"] <= 300)),
         (
             "Parallel efficiency t1 / (2 t2)",
             "n/a" if eff is None else f"{100 * eff:.0f}%",

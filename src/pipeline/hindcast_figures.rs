@@ -54,18 +54,19 @@ pub fn draw(
     report: &HindcastReport,
     product: &str,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, RenderError> {
+    // Short: the figure functions add their own words, and long product names must fit.
     let span = format!(
-        "hindcast {}..{}, {} starts",
+        "{} starts {}..{}",
+        report.starts.len(),
         report.starts.first().cloned().unwrap_or_default(),
         report.starts.last().cloned().unwrap_or_default(),
-        report.starts.len()
     );
     let leads: Vec<usize> = (1..=report.horizon).collect();
     let mut out = vec![
         (
             "hindcast_rmse.png",
             hindcast_by_lead(
-                &format!("Global RMSE against lead, {span} ({product})"),
+                &format!("Global RMSE by lead, {span}, {product}"),
                 "RMSE (°C)",
                 &leads,
                 &curves(report, "rmse"),
@@ -74,7 +75,7 @@ pub fn draw(
         (
             "hindcast_acc.png",
             hindcast_by_lead(
-                &format!("Global anomaly correlation against lead, {span} ({product})"),
+                &format!("Global ACC by lead, {span}, {product}"),
                 "ACC",
                 &leads,
                 &curves(report, "acc"),
@@ -108,7 +109,7 @@ pub fn draw(
             regions,
             &ratio,
             &significant,
-            &format!("{span}, leads 1-{}", report.horizon),
+            &span,
             product,
         )?,
     ));

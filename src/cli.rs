@@ -112,9 +112,6 @@ pub enum Command {
 /// Arguments of `sstcast hindcast`.
 #[derive(Debug, clap::Args)]
 pub struct HindcastArgs {
-    /// Pipeline configuration (YAML).
-    #[arg(long, default_value = "pipelines/ersst-monthly.yaml")]
-    pub config: PathBuf,
     /// Last month of training data (YYYY-MM; YYYY means YYYY-12).
     #[arg(long, value_name = "YYYY-MM", value_parser = parse_train_end)]
     pub train_end: Period,
@@ -128,27 +125,9 @@ pub struct HindcastArgs {
     /// before it, or fit once on the data up to --train-end.
     #[arg(long, value_enum, default_value_t = RefitArg::Once)]
     pub refit: RefitArg,
-    /// Input file, directory or glob, overriding `input.files` (repeatable).
-    #[arg(long = "input", value_name = "PATH_OR_GLOB")]
-    pub inputs: Vec<String>,
-    /// SST variable name, overriding `input.variable`.
-    #[arg(long)]
-    pub variable: Option<String>,
-    /// Output root directory, overriding `outputs.dir`.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Regions fitted in parallel (default: available cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Random seed, overriding `model.seed`.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Refit every region, ignoring results saved by earlier runs.
-    #[arg(long)]
-    pub force: bool,
-    /// Device for the fits: cpu, or cuda:N with a `--features tch` build.
-    #[arg(long, default_value = "cpu", value_parser = DeviceChoice::parse)]
-    pub device: DeviceChoice,
+    /// The pipeline and its overrides.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `--refit`.
@@ -201,18 +180,11 @@ impl HindcastArgs {
                 RefitArg::Yearly => Refit::Yearly,
             },
         };
-        let config = self.config.clone();
+        let config = self.run.config.clone();
         let args = ForecastArgs {
-            config: self.config,
             year: self.train_end.year_month(Frequency::Monthly).0 + 1,
-            inputs: self.inputs,
-            variable: self.variable,
-            out: self.out,
-            threads: self.threads,
-            seed: self.seed,
-            force: self.force,
             shard: None,
-            device: self.device,
+            run: self.run,
         };
         let rc = args.into_run_config(command_line, Purpose::Whole)?;
         spec.check(rc.pipeline.temporal)
@@ -225,22 +197,19 @@ impl HindcastArgs {
     }
 }
 
-/// Arguments of `sstcast forecast` and `sstcast skill`.
+/// The flags every command that runs a pipeline takes.
 #[derive(Debug, clap::Args)]
-pub struct ForecastArgs {
+pub struct RunArgs {
     /// Pipeline configuration (YAML).
     #[arg(long, default_value = "pipelines/ersst-monthly.yaml")]
     pub config: PathBuf,
-    /// Target year: reference time YEAR-01-01, training on data before it.
-    #[arg(long)]
-    pub year: i64,
     /// Input file, directory or glob, overriding `input.files` (repeatable).
     #[arg(long = "input", value_name = "PATH_OR_GLOB")]
     pub inputs: Vec<String>,
     /// SST variable name, overriding `input.variable`.
     #[arg(long)]
     pub variable: Option<String>,
-    /// Output root directory, overriding `outputs.dir` (files go to DIR/<pipeline>/<YEAR>/).
+    /// Output root directory, overriding `outputs.dir` (files go to DIR/<pipeline>/...).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Regions fitted in parallel (default: available cores).
@@ -252,13 +221,24 @@ pub struct ForecastArgs {
     /// Refit every region, ignoring results saved by earlier runs.
     #[arg(long)]
     pub force: bool,
+    /// Device for the fits: cpu, or cuda:N with a `--features tch` build.
+    #[arg(long, default_value = "cpu", value_parser = DeviceChoice::parse)]
+    pub device: DeviceChoice,
+}
+
+/// Arguments of `sstcast forecast`, `skill` and `merge`.
+#[derive(Debug, clap::Args)]
+pub struct ForecastArgs {
+    /// Target year: reference time YEAR-01-01, training on data before it.
+    #[arg(long)]
+    pub year: i64,
     /// Fit only shard I of N (regions whose id hash is I mod N), save them, write no final
     /// outputs; default inside a Slurm job array: from SLURM_ARRAY_TASK_ID/_COUNT.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
-    /// Device for the fits: cpu, or cuda:N with a `--features tch` build.
-    #[arg(long, default_value = "cpu", value_parser = DeviceChoice::parse)]
-    pub device: DeviceChoice,
+    /// The pipeline and its overrides.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
@@ -282,25 +262,25 @@ impl ForecastArgs {
         purpose: Purpose,
     ) -> Result<RunConfig, ConfigError> {
         // Read once: the text written into the outputs is the text parsed here.
-        let (config_text, mut pipeline) = PipelineConfig::read(&self.config)?;
-        if !self.inputs.is_empty() {
-            pipeline.input.files = Files::Many(self.inputs);
+        let (config_text, mut pipeline) = PipelineConfig::read(&self.run.config)?;
+        if !self.run.inputs.is_empty() {
+            pipeline.input.files = Files::Many(self.run.inputs);
         }
-        if let Some(v) = self.variable {
+        if let Some(v) = self.run.variable {
             pipeline.input.variable = Some(v);
         }
-        if let Some(dir) = self.out {
+        if let Some(dir) = self.run.out {
             pipeline.outputs.dir = dir;
         }
-        if let Some(seed) = self.seed {
+        if let Some(seed) = self.run.seed {
             pipeline.model.seed = seed;
         }
         let invalid = |key: &str, message: &str| ConfigError::Invalid {
-            path: self.config.clone(),
+            path: self.run.config.clone(),
             key: key.into(),
             message: message.into(),
         };
-        let threads = match self.threads {
+        let threads = match self.run.threads {
             Some(0) => return Err(invalid("--threads", "must be at least 1")),
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -328,17 +308,17 @@ impl ForecastArgs {
             ),
             Err(_) => None,
         };
-        pipeline.validate(&self.config)?;
+        pipeline.validate(&self.run.config)?;
         Ok(RunConfig {
             pipeline,
-            config_path: self.config,
+            config_path: self.run.config,
             config_text,
             year: self.year,
             threads,
             command_line,
-            force: self.force,
+            force: self.run.force,
             shard,
-            device: self.device,
+            device: self.run.device,
             stop_after,
         })
     }

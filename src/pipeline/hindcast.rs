@@ -335,16 +335,7 @@ fn fit_group(
         tracing::warn!("{e}");
     }
     let fitted = fitted?;
-    if !fitted.not_started.is_empty() {
-        return Err(PipelineError::Interrupted {
-            signal: crate::ops::signal::stop_signal_name()
-                .unwrap_or("a stop request")
-                .to_string(),
-            fitted: fitted.fitted,
-            remaining: fitted.not_started.len(),
-            dir: store.dir().to_path_buf(),
-        });
-    }
+    super::stopped(&fitted, &store)?;
     Ok(fitted)
 }
 

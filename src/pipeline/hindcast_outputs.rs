@@ -133,12 +133,7 @@ fn write_netcdf(rc: &RunConfig, stage: &mut Staging, hc: &Hindcast) -> Result<()
         ),
         references: format!("input: {}", session.product),
         config: rc.config_text.clone(),
-        inputs: session
-            .files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        inputs: Provenance::inputs(session),
     };
     let path = stage.file("hindcast.nc");
     crate::io::netcdf::write_hindcast(&path, &file)?;

@@ -286,6 +286,21 @@ impl RegionCache for Checkpoints<'_> {
     }
 }
 
+/// `Interrupted` when a stop request left regions unfitted (those fitted are saved in `store`).
+fn stopped(fitted: &fit::Fitted, store: &RegionStore) -> Result<(), PipelineError> {
+    if fitted.not_started.is_empty() {
+        return Ok(());
+    }
+    Err(PipelineError::Interrupted {
+        signal: crate::ops::signal::stop_signal_name()
+            .unwrap_or("a stop request")
+            .to_string(),
+        fitted: fitted.fitted,
+        remaining: fitted.not_started.len(),
+        dir: store.dir().to_path_buf(),
+    })
+}
+
 /// Runs a forecast end to end (a shard run: fits and saves its regions only).
 pub fn run(rc: &RunConfig, progress: Progress<'_>) -> Result<RunSummary, PipelineError> {
     // The input is read (and checked) first: a bad input creates no output directory.
@@ -348,16 +363,7 @@ fn run_locked(
         r => r?,
     }
     let fitted = fitted?;
-    if !fitted.not_started.is_empty() {
-        return Err(PipelineError::Interrupted {
-            signal: crate::ops::signal::stop_signal_name()
-                .unwrap_or("a stop request")
-                .to_string(),
-            fitted: fitted.fitted,
-            remaining: fitted.not_started.len(),
-            dir: store.dir().to_path_buf(),
-        });
-    }
+    stopped(&fitted, &store)?;
     let Some(outputs) = outputs else {
         tracing::info!(
             "shard {}: {} region(s) fitted, {} already saved; results in {} (run `sstcast merge` with the same flags once every shard has finished)",

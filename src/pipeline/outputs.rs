@@ -245,12 +245,7 @@ fn netcdf_file<'a>(
         history: prov.history.clone(),
         comment: prov.comment.clone(),
         config: rc.config_text.clone(),
-        inputs: session
-            .files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        inputs: Provenance::inputs(session),
     }
 }
 

@@ -30,6 +30,16 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// The input files of `session`, comma-separated (the outputs' `sstcast_inputs`).
+    pub fn inputs(session: &Session) -> String {
+        session
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The provenance of the outputs of `rc` on `session`.
     pub fn of(rc: &RunConfig, session: &Session) -> Self {
         let m = &rc.pipeline.model;

@@ -178,15 +178,7 @@ impl HindcastReport {
             self.members,
         );
         let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
-        let order = [
-            Method::Model,
-            Method::Climatology,
-            Method::Persistence,
-            Method::DampedPersistence,
-            Method::SeasonalDampedPersistence,
-            Method::Lim,
-            Method::PersistenceRaw,
-        ];
+        let order = Method::TABLE_ORDER;
         let names: Vec<&str> = order.iter().map(|m| m.short()).collect();
         let _ = writeln!(
             s,

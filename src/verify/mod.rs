@@ -61,6 +61,17 @@ impl Method {
         Method::Lim,
     ];
 
+    /// The order of the columns of the skill tables: the model, the references, last value.
+    pub const TABLE_ORDER: [Method; 7] = [
+        Method::Model,
+        Method::Climatology,
+        Method::Persistence,
+        Method::DampedPersistence,
+        Method::SeasonalDampedPersistence,
+        Method::Lim,
+        Method::PersistenceRaw,
+    ];
+
     /// The references the model is judged against ("best reference").
     pub const REFERENCES: [Method; 5] = [
         Method::Climatology,

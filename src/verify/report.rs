@@ -254,15 +254,7 @@ impl SkillReport {
             self.year, self.training, cells
         );
         let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
-        let rmse_order = [
-            Method::Model,
-            Method::Climatology,
-            Method::Persistence,
-            Method::DampedPersistence,
-            Method::SeasonalDampedPersistence,
-            Method::Lim,
-            Method::PersistenceRaw,
-        ];
+        let rmse_order = Method::TABLE_ORDER;
         let acc_order = [
             Method::Model,
             Method::Persistence,

@@ -115,14 +115,12 @@ impl Times {
         }
     }
 
-    /// Writes `time` (with `time_bnds`) and `forecast_period` over `dims`, and
-    /// `forecast_reference_time` over `reference_dims` (none: a scalar). `time` is the axis
-    /// T only when it is a coordinate variable (one dimension).
-    pub(super) fn put(
+    /// Writes `time` (with `time_bnds`) over `dims`; it is the axis T only when it is a
+    /// coordinate variable (one dimension).
+    pub(super) fn put_valid(
         &self,
         file: &mut netcdf::FileMut,
         dims: &[&str],
-        reference_dims: &[&str],
     ) -> Result<(), netcdf::Error> {
         let mut v = file.add_variable::<f64>("time", dims)?;
         v.put_attribute("standard_name", "time")?;
@@ -136,8 +134,17 @@ impl Times {
         v.put_values(&self.valid, ..)?;
         let bnds_dims: Vec<&str> = dims.iter().copied().chain(["bnds"]).collect();
         let mut v = file.add_variable::<f64>("time_bnds", &bnds_dims)?;
-        v.put_values(&self.bounds, ..)?;
+        v.put_values(&self.bounds, ..)
+    }
 
+    /// Writes `forecast_reference_time` over `reference_dims` (none: a scalar) and
+    /// `forecast_period` over `dims`.
+    pub(super) fn put_reference(
+        &self,
+        file: &mut netcdf::FileMut,
+        dims: &[&str],
+        reference_dims: &[&str],
+    ) -> Result<(), netcdf::Error> {
         let mut v = file.add_variable::<f64>("forecast_reference_time", reference_dims)?;
         v.put_attribute("standard_name", "forecast_reference_time")?;
         v.put_attribute(
@@ -174,8 +181,8 @@ pub(super) struct Globals<'s> {
     pub freq: Frequency,
 }
 
-/// Creates a NetCDF-4 file with dimensions `dims` (plus `lat`, `lon` and `bnds`), the global
-/// attributes, and the latitude and longitude coordinates with their bounds.
+/// Creates a NetCDF-4 file with dimensions `dims` (plus `lat`, `lon` and `bnds`) and the
+/// global attributes; the coordinates follow ([`Times`], [`put_grid`]).
 pub(super) fn create(
     path: &Path,
     dims: &[(&str, usize)],
@@ -203,6 +210,11 @@ pub(super) fn create(
     ] {
         file.add_attribute(k, v)?;
     }
+    Ok(file)
+}
+
+/// The latitude and longitude coordinates with their bounds.
+pub(super) fn put_grid(file: &mut netcdf::FileMut, grid: &LatLon) -> Result<(), netcdf::Error> {
     let (lat_b, lon_b) = (edges(&grid.lat), edges(&grid.lon));
     for (name, axis, values, bounds) in [
         ("lat", "Y", &grid.lat, &lat_b),
@@ -230,7 +242,7 @@ pub(super) fn create(
         let mut v = file.add_variable::<f64>(&format!("{name}_bnds"), &[name, "bnds"])?;
         v.put_values(bounds, ..)?;
     }
-    Ok(file)
+    Ok(())
 }
 
 /// `monthly` or `annual` (the `sstcast_frequency` attribute).
@@ -258,7 +270,7 @@ pub(super) fn time_mean(freq: Frequency) -> &'static str {
 }
 
 /// Adds a float32 field over `dims` with [`FILL`] for NaN, deflate, and one horizontal
-/// field per chunk; the caller adds its attributes.
+/// field per chunk; the caller adds its attributes (`units` among them).
 pub(super) fn put_field<'f>(
     file: &'f mut netcdf::FileMut,
     name: &str,
@@ -278,7 +290,6 @@ pub(super) fn put_field<'f>(
     v.set_chunking(&chunk)?;
     v.set_fill_value(FILL)?;
     v.put_attribute("missing_value", FILL)?;
-    v.put_attribute("units", "degC")?;
     let data: Vec<f32> = values
         .iter()
         .map(|&x| if x.is_finite() { x } else { FILL })
@@ -304,7 +315,9 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
         freq: f.freq,
     };
     let mut file = create(path, &[("time", nt)], f.grid, &globals)?;
-    times.put(&mut file, &["time"], &[])?;
+    times.put_valid(&mut file, &["time"])?;
+    put_grid(&mut file, f.grid)?;
+    times.put_reference(&mut file, &["time"], &[])?;
     let mut v = file.add_variable::<i32>("lead", &["time"])?;
     v.put_attribute("long_name", lead_long_name(f.freq))?;
     v.put_attribute("units", "1")?;
@@ -313,6 +326,7 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
     let mut v = put_field(&mut file, "sst", &["time", "lat", "lon"], f.values)?;
     v.put_attribute("standard_name", "sea_surface_temperature")?;
     v.put_attribute("long_name", "forecast sea surface temperature")?;
+    v.put_attribute("units", "degC")?;
     v.put_attribute("cell_methods", time_mean(f.freq))?;
     v.put_attribute(
         "coordinates",

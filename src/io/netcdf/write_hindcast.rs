@@ -22,7 +22,7 @@
 use std::path::Path;
 
 use super::write::{
-    create, lead_long_name, put_field, time_mean, write_atomically, Globals, Times,
+    create, lead_long_name, put_field, put_grid, time_mean, write_atomically, Globals, Times,
 };
 use super::NetcdfError;
 use crate::grid::LatLon;
@@ -111,7 +111,9 @@ fn write_to(path: &Path, f: &HindcastFile) -> Result<(), netcdf::Error> {
     let dims = [("start", f.starts.len()), ("lead", f.horizon)];
     let mut file = create(path, &dims, f.grid, &globals)?;
     file.add_attribute("sstcast_product", "hindcast")?;
-    times.put(&mut file, &["start", "lead"], &["start"])?;
+    times.put_valid(&mut file, &["start", "lead"])?;
+    put_grid(&mut file, f.grid)?;
+    times.put_reference(&mut file, &["start", "lead"], &["start"])?;
     let lead: Vec<i32> = (1..=f.horizon as i32).collect();
     let mut v = file.add_variable::<i32>("lead", &["lead"])?;
     v.put_attribute("long_name", lead_long_name(f.freq))?;
@@ -130,6 +132,7 @@ fn write_to(path: &Path, f: &HindcastFile) -> Result<(), netcdf::Error> {
         v.put_attribute("standard_name", "sea_surface_temperature")?;
     }
     v.put_attribute("long_name", format!("hindcast {what} (ensemble mean)"))?;
+    v.put_attribute("units", "degC")?;
     v.put_attribute("cell_methods", time_mean(f.freq))?;
     v.put_attribute("coordinates", coordinates)?;
     let mut v = put_field(&mut file, "sst_spread", &dims, f.spread)?;
@@ -139,6 +142,7 @@ fn write_to(path: &Path, f: &HindcastFile) -> Result<(), netcdf::Error> {
             "ensemble standard deviation of the hindcast {what} (spread of the members about sst)"
         ),
     )?;
+    v.put_attribute("units", "degC")?;
     v.put_attribute("cell_methods", time_mean(f.freq))?;
     v.put_attribute("coordinates", coordinates)?;
     file.close()

@@ -243,6 +243,9 @@ impl HindcastReport {
 
     /// Machine-readable form.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("serialisable")
+        // Compact: a global hindcast has some 100,000 records (22 MB pretty-printed).
+        let mut s = serde_json::to_string(self).expect("serialisable");
+        s.push('\n');
+        s
     }
 }

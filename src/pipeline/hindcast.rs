@@ -21,10 +21,8 @@ use std::time::Instant;
 
 use super::hindcast_outputs as outputs;
 use super::session::Session;
-use super::{fit_plan, key, Checkpoints, PipelineError, Progress, RunConfig};
-use crate::fit;
+use super::{fit_plan, key, PipelineError, Progress, RunConfig};
 use crate::forecast::{self, Forecast};
-use crate::ops::checkpoint::RegionStore;
 use crate::time::{Frequency, Period};
 
 /// How often the models are refitted during a hindcast.
@@ -142,18 +140,13 @@ pub fn hindcast(
 ) -> Result<HindcastSummary, PipelineError> {
     let t0 = Instant::now();
     let dir = out_dir(rc, spec);
-    std::fs::create_dir_all(&dir).map_err(|source| crate::io::staging::OutputError::CreateDir {
-        path: dir.clone(),
-        source,
-    })?;
-    let _lock = crate::ops::lock::OutputLock::acquire(&dir, crate::ops::lock::LOCK_NAME)?;
-    crate::io::sweep::remove_stale(&dir);
+    let _lock = super::session::lock_dir(&dir, None)?;
     // Before fitting: an unwritable directory or a protected output fails now.
     let mut stage = outputs::prepare(&dir)?;
     let hc = run_fits(rc, spec, &dir, progress)?;
     let t_out = Instant::now();
-    let report = outputs::verify(&hc);
-    let table = outputs::write(rc, &mut stage, &dir, &hc, &report)?;
+    let verified = outputs::Verified::of(&hc);
+    let table = outputs::write(rc, &mut stage, &dir, &hc, &verified)?;
     let files = stage.commit()?;
     tracing::info!(
         "hindcast verified and {} file(s) written in {:.1} s",
@@ -266,7 +259,8 @@ pub fn run_fits(
         let mut plan = fit_plan(rc, &session);
         plan.starts = starts.clone();
         plan.keep_members = true;
-        let fitted = fit_group(rc, &session, &plan, progress)?;
+        // `rc.shard` is always None here: a hindcast fits every region.
+        let (fitted, _) = super::fit_saved(rc, &session, &plan, progress)?;
         tracing::info!(
             "fit {} of the hindcast: {} region(s) on {} training steps before {} ({} fitted, {} loaded) in {:.1} s; {} start(s)",
             g + 1,
@@ -302,41 +296,6 @@ pub fn run_fits(
         out.sessions.push(session);
     }
     Ok(out)
-}
-
-/// One group's fits through the checkpoint store (`--force` refits).
-fn fit_group(
-    rc: &RunConfig,
-    session: &Session,
-    plan: &fit::FitPlan,
-    progress: Progress<'_>,
-) -> Result<fit::Fitted, PipelineError> {
-    fit::check_plan(&session.cube, session.origin, plan)?;
-    let store = RegionStore::open(&session.out_dir, &session.key)?;
-    store.remove_dead_temporaries();
-    let cache = Checkpoints {
-        store: &store,
-        force: rc.force,
-        shard: None,
-        stop_after: rc.stop_after,
-        saved: Default::default(),
-    };
-    let stop = crate::ops::signal::stop_requested;
-    let fitted = fit::fit_regions(
-        &session.cube,
-        session.origin,
-        &session.regions,
-        plan,
-        &cache,
-        &stop,
-        progress,
-    );
-    if let Err(e) = store.sync() {
-        tracing::warn!("{e}");
-    }
-    let fitted = fitted?;
-    super::stopped(&fitted, &store)?;
-    Ok(fitted)
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ fn curves(report: &HindcastReport, metric: &str) -> Vec<LeadCurve> {
 pub fn draw(
     hc: &Hindcast,
     report: &HindcastReport,
+    refs: &References,
     product: &str,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, RenderError> {
     // Short: the figure functions add their own words, and long product names must fit.
@@ -113,14 +114,15 @@ pub fn draw(
             product,
         )?,
     ));
-    if let Some(png) = nino34(hc, product)? {
+    if let Some(png) = nino34(hc, refs, product)? {
         out.push(("hindcast_nino34.png", png));
     }
     Ok(out)
 }
 
-/// The Niño 3.4 figure, when a region is called `nino34`.
-fn nino34(hc: &Hindcast, product: &str) -> Result<Option<Vec<u8>>, RenderError> {
+/// The Niño 3.4 figure, when a region is called `nino34`; anomalies against the
+/// climatology of `refs` (the first fit's references).
+fn nino34(hc: &Hindcast, refs: &References, product: &str) -> Result<Option<Vec<u8>>, RenderError> {
     let session = &hc.sessions[0];
     let Some(region) = session.regions.iter().find(|r| r.id == "nino34") else {
         return Ok(None);
@@ -130,7 +132,6 @@ fn nino34(hc: &Hindcast, product: &str) -> Result<Option<Vec<u8>>, RenderError> 
         return Ok(None);
     };
     let horizon = hc.mean.first().map_or(0, |f| f.horizon);
-    let refs = References::fit(cube, session.steps, horizon);
     let w = cube.grid.area_weights();
     let end = Period((last.0 + horizon as i64 - 1).min(cube.start.0 + cube.len() as i64 - 1));
     let targets: Vec<Period> = (first.0..=end.0).map(Period).collect();

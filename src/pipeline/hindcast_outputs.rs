@@ -31,40 +31,61 @@ pub fn prepare(dir: &Path) -> Result<Staging, PipelineError> {
     Ok(Staging::prepare(dir, &names)?)
 }
 
-/// Verifies every start of `hc` against the observations, with references fitted on each
-/// fit's training steps.
-pub fn verify(hc: &Hindcast) -> HindcastReport {
-    let first = &hc.sessions[0];
-    let cube = &first.cube;
-    let horizon = hc.mean.first().map_or(0, |f| f.horizon);
-    let refs: Vec<References> = hc
-        .sessions
-        .iter()
-        .map(|s| References::fit(&s.cube, s.steps, horizon))
-        .collect();
-    let per_start: Vec<&References> = hc.fit_of_start.iter().map(|&g| &refs[g]).collect();
-    let starts: Vec<usize> = hc
-        .starts
-        .iter()
-        .map(|s| (s.0 - cube.start.0) as usize)
-        .collect();
-    let flat = |fs: &[crate::forecast::Forecast]| -> Vec<f32> {
-        fs.iter().flat_map(|f| f.values.iter().copied()).collect()
-    };
-    let mean = flat(&hc.mean);
-    let members: Vec<Vec<f32>> = hc.members.iter().map(|m| flat(m)).collect();
-    let weights = cube.grid.area_weights();
-    let input = StartsInput {
-        cube,
-        references: &per_start,
-        starts: &starts,
-        horizon,
-        regions: &first.regions,
-        weights: &weights,
-        mean: &mean,
-        members: &members,
-    };
-    verify_starts(&input, BootstrapSettings::default())
+/// A hindcast's forecasts laid out for verification and writing (flattened once), the
+/// references of each of its fits, and the verification itself.
+pub struct Verified {
+    /// The ensemble mean, `[start][lead][cell]`.
+    pub mean: Vec<f32>,
+    /// Each member, same layout.
+    pub members: Vec<Vec<f32>>,
+    /// The references of each fit, fitted on that fit's training steps.
+    pub references: Vec<References>,
+    /// The verification over every start.
+    pub report: HindcastReport,
+}
+
+impl Verified {
+    /// Verifies every start of `hc` against the observations, with references fitted on each
+    /// fit's training steps.
+    pub fn of(hc: &Hindcast) -> Self {
+        let first = &hc.sessions[0];
+        let cube = &first.cube;
+        let horizon = hc.mean.first().map_or(0, |f| f.horizon);
+        let references: Vec<References> = hc
+            .sessions
+            .iter()
+            .map(|s| References::fit(&s.cube, s.steps, horizon))
+            .collect();
+        let per_start: Vec<&References> = hc.fit_of_start.iter().map(|&g| &references[g]).collect();
+        let starts: Vec<usize> = hc
+            .starts
+            .iter()
+            .map(|s| (s.0 - cube.start.0) as usize)
+            .collect();
+        let flat = |fs: &[crate::forecast::Forecast]| -> Vec<f32> {
+            fs.iter().flat_map(|f| f.values.iter().copied()).collect()
+        };
+        let mean = flat(&hc.mean);
+        let members: Vec<Vec<f32>> = hc.members.iter().map(|m| flat(m)).collect();
+        let weights = cube.grid.area_weights();
+        let input = StartsInput {
+            cube,
+            references: &per_start,
+            starts: &starts,
+            horizon,
+            regions: &first.regions,
+            weights: &weights,
+            mean: &mean,
+            members: &members,
+        };
+        let report = verify_starts(&input, BootstrapSettings::default());
+        Self {
+            mean,
+            members,
+            references,
+            report,
+        }
+    }
 }
 
 /// Writes the tables, `hindcast.nc` and the figures into `stage`; returns the Markdown table.
@@ -73,20 +94,20 @@ pub fn write(
     stage: &mut Staging,
     dir: &Path,
     hc: &Hindcast,
-    report: &HindcastReport,
+    v: &Verified,
 ) -> Result<String, PipelineError> {
-    write_netcdf(rc, stage, hc)?;
+    write_netcdf(rc, stage, hc, v)?;
+    let report = &v.report;
     let table = report.to_markdown();
     write_file(stage, dir, "hindcast.md", table.as_bytes())?;
     write_file(stage, dir, "hindcast.json", report.to_json().as_bytes())?;
     if rc.pipeline.outputs.formats.contains(&Format::Png) {
         let product = &hc.sessions[0].product;
-        let figures = super::hindcast_figures::draw(hc, report, product).map_err(|source| {
-            PipelineError::Render {
+        let figures = super::hindcast_figures::draw(hc, report, &v.references[0], product)
+            .map_err(|source| PipelineError::Render {
                 path: dir.join("hindcast_*.png"),
                 source,
-            }
-        })?;
+            })?;
         for (name, png) in figures {
             write_file(stage, dir, name, &png)?;
         }
@@ -95,16 +116,16 @@ pub fn write(
 }
 
 /// `hindcast.nc`: the ensemble mean and spread from every start.
-fn write_netcdf(rc: &RunConfig, stage: &mut Staging, hc: &Hindcast) -> Result<(), PipelineError> {
+fn write_netcdf(
+    rc: &RunConfig,
+    stage: &mut Staging,
+    hc: &Hindcast,
+    v: &Verified,
+) -> Result<(), PipelineError> {
     let (Some(first), Some(session)) = (hc.mean.first(), hc.sessions.first()) else {
         return Ok(());
     };
-    let values: Vec<f32> = hc
-        .mean
-        .iter()
-        .flat_map(|f| f.values.iter().copied())
-        .collect();
-    let spread = spread(hc);
+    let spread = spread(&v.members, v.mean.len());
     let prov = Provenance::of(rc, session);
     let freq = first.freq;
     let label = |p: &Period| p.label(freq);
@@ -114,7 +135,7 @@ fn write_netcdf(rc: &RunConfig, stage: &mut Staging, hc: &Hindcast) -> Result<()
         freq,
         starts: &hc.starts,
         horizon: first.horizon,
-        values: &values,
+        values: &v.mean,
         spread: &spread,
         anomaly,
         title: format!(
@@ -140,22 +161,16 @@ fn write_netcdf(rc: &RunConfig, stage: &mut Staging, hc: &Hindcast) -> Result<()
     Ok(())
 }
 
-/// The members' standard deviation (1/(M-1)) per start, lead and cell; NaN for one member.
-fn spread(hc: &Hindcast) -> Vec<f32> {
-    let m = hc.members.len();
-    let n: usize = hc.mean.iter().map(|f| f.values.len()).sum();
+/// The members' standard deviation (1/(M-1)) at each of the `n` values; NaN for one member.
+fn spread(members: &[Vec<f32>], n: usize) -> Vec<f32> {
+    let m = members.len();
     if m < 2 {
         return vec![f32::NAN; n];
     }
-    let flat: Vec<Vec<f32>> = hc
-        .members
-        .iter()
-        .map(|fs| fs.iter().flat_map(|f| f.values.iter().copied()).collect())
-        .collect();
     (0..n)
         .map(|k| {
-            let mean = flat.iter().map(|v| v[k] as f64).sum::<f64>() / m as f64;
-            let var = flat
+            let mean = members.iter().map(|v| v[k] as f64).sum::<f64>() / m as f64;
+            let var = members
                 .iter()
                 .map(|v| (v[k] as f64 - mean).powi(2))
                 .sum::<f64>();

@@ -301,6 +301,51 @@ fn stopped(fitted: &fit::Fitted, store: &RegionStore) -> Result<(), PipelineErro
     })
 }
 
+/// Fits the regions of `session` (only the shard's share for a shard run) with `plan`
+/// through the checkpoint store: saved results are loaded, new ones saved at once, the store
+/// flushed once at the end; a stop request ends the run with `Interrupted`.
+fn fit_saved(
+    rc: &RunConfig,
+    session: &Session,
+    plan: &fit::FitPlan,
+    progress: Progress<'_>,
+) -> Result<(fit::Fitted, RegionStore), PipelineError> {
+    fit::check_plan(&session.cube, session.origin, plan)?;
+    let store = RegionStore::open(&session.out_dir, &session.key)?;
+    store.remove_dead_temporaries();
+    let cache = Checkpoints {
+        store: &store,
+        force: rc.force,
+        shard: rc.shard,
+        stop_after: rc.stop_after,
+        saved: Default::default(),
+    };
+    let mine: Vec<Region> = session
+        .regions
+        .iter()
+        .filter(|r| rc.shard.is_none_or(|s| s.contains(&r.id)))
+        .cloned()
+        .collect();
+    let stop = crate::ops::signal::stop_requested;
+    let fitted = fit::fit_regions(
+        &session.cube,
+        session.origin,
+        &mine,
+        plan,
+        &cache,
+        &stop,
+        progress,
+    );
+    // The saved regions are flushed once here, not one by one (crate::ops::checkpoint docs).
+    match store.sync() {
+        Err(e) if rc.shard.is_none() => tracing::warn!("{e}"),
+        r => r?,
+    }
+    let fitted = fitted?;
+    stopped(&fitted, &store)?;
+    Ok((fitted, store))
+}
+
 /// Runs a forecast end to end (a shard run: fits and saves its regions only).
 pub fn run(rc: &RunConfig, progress: Progress<'_>) -> Result<RunSummary, PipelineError> {
     // The input is read (and checked) first: a bad input creates no output directory.
@@ -331,39 +376,7 @@ fn run_locked(
         None => Some(OutputSet::prepare(rc, &session.out_dir)?),
         Some(_) => None,
     };
-    fit::check_plan(&session.cube, session.origin, &plan)?;
-    let store = RegionStore::open(&session.out_dir, &session.key)?;
-    store.remove_dead_temporaries();
-    let cache = Checkpoints {
-        store: &store,
-        force: rc.force,
-        shard: rc.shard,
-        stop_after: rc.stop_after,
-        saved: Default::default(),
-    };
-    let mine: Vec<Region> = session
-        .regions
-        .iter()
-        .filter(|r| rc.shard.is_none_or(|s| s.contains(&r.id)))
-        .cloned()
-        .collect();
-    let stop = crate::ops::signal::stop_requested;
-    let fitted = fit::fit_regions(
-        &session.cube,
-        session.origin,
-        &mine,
-        &plan,
-        &cache,
-        &stop,
-        progress,
-    );
-    // The saved regions are flushed once here, not one by one (crate::ops::checkpoint docs).
-    match store.sync() {
-        Err(e) if rc.shard.is_none() => tracing::warn!("{e}"),
-        r => r?,
-    }
-    let fitted = fitted?;
-    stopped(&fitted, &store)?;
+    let (fitted, store) = fit_saved(rc, &session, &plan, progress)?;
     let Some(outputs) = outputs else {
         tracing::info!(
             "shard {}: {} region(s) fitted, {} already saved; results in {} (run `sstcast merge` with the same flags once every shard has finished)",

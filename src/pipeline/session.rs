@@ -10,7 +10,7 @@
 //! Short gaps in the training record are interpolated and cells with long gaps masked before
 //! the ocean mask is computed ([`crate::dataset::gaps`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::config::PipelineConfig;
 use super::{key, PipelineError, RunConfig};
@@ -20,6 +20,7 @@ use crate::grid::Cube;
 use crate::io::netcdf as nc;
 use crate::io::staging::OutputError;
 use crate::ops::lock::{OutputLock, LOCK_NAME};
+use crate::ops::shard::Shard;
 use crate::region::{self, Region};
 use crate::time::{Frequency, Period};
 
@@ -115,19 +116,24 @@ impl Session {
     /// Creates the output directory, takes its lock (a shard's own lock for a shard run) and
     /// sweeps what killed runs left there.
     pub fn lock(&self, rc: &RunConfig) -> Result<OutputLock, PipelineError> {
-        let dir = &self.out_dir;
-        std::fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
-            path: dir.clone(),
-            source,
-        })?;
-        let name = match rc.shard {
-            Some(s) => format!(".sstcast-shard-{}-of-{}.lock", s.index, s.count),
-            None => LOCK_NAME.to_string(),
-        };
-        let lock = OutputLock::acquire(dir, &name)?;
-        crate::io::sweep::remove_stale(dir);
-        Ok(lock)
+        lock_dir(&self.out_dir, rc.shard)
     }
+}
+
+/// Creates `dir`, takes its lock (`shard`'s own lock for a shard run, since the tasks of an
+/// array run side by side) and sweeps what killed runs left there.
+pub fn lock_dir(dir: &Path, shard: Option<Shard>) -> Result<OutputLock, PipelineError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let name = match shard {
+        Some(s) => format!(".sstcast-shard-{}-of-{}.lock", s.index, s.count),
+        None => LOCK_NAME.to_string(),
+    };
+    let lock = OutputLock::acquire(dir, &name)?;
+    crate::io::sweep::remove_stale(dir);
+    Ok(lock)
 }
 
 /// The output directory of a run: `<outputs.dir>/<pipeline>/<year>/`.

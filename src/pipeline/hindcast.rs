@@ -209,8 +209,9 @@ pub struct Hindcast {
     pub starts: Vec<Period>,
     /// The ensemble mean from each start.
     pub mean: Vec<Forecast>,
-    /// Each member's forecast from each start: `members[member][start]`.
-    pub members: Vec<Vec<Forecast>>,
+    /// Each member's forecasts from every start, `[start][lead][cell]` flattened (only the
+    /// verification and the spread read them, so they are kept in that layout).
+    pub members: Vec<Vec<f32>>,
     /// For each start, the index of the fit (group) that made it.
     pub fit_of_start: Vec<usize>,
     /// Each fit's session (its cube, training steps, regions).
@@ -282,14 +283,8 @@ pub fn run_fits(
         let members = values.first().map_or(0, |v| v.members.len());
         out.members.resize_with(members, Vec::new);
         for (k, m) in out.members.iter_mut().enumerate() {
-            m.extend(forecast::assemble_starts(
-                cube,
-                &starts,
-                horizon,
-                regions,
-                &values,
-                Some(k),
-            ));
+            let fcs = forecast::assemble_starts(cube, &starts, horizon, regions, &values, Some(k));
+            m.extend(fcs.iter().flat_map(|f| f.values.iter().copied()));
         }
         out.fit_of_start.extend(starts.iter().map(|_| g));
         out.starts.extend(starts);

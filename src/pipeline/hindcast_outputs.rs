@@ -31,13 +31,11 @@ pub fn prepare(dir: &Path) -> Result<Staging, PipelineError> {
     Ok(Staging::prepare(dir, &names)?)
 }
 
-/// A hindcast's forecasts laid out for verification and writing (flattened once), the
+/// A hindcast's ensemble mean laid out for verification and writing (flattened once), the
 /// references of each of its fits, and the verification itself.
 pub struct Verified {
-    /// The ensemble mean, `[start][lead][cell]`.
+    /// The ensemble mean, `[start][lead][cell]` (the layout of [`Hindcast::members`]).
     pub mean: Vec<f32>,
-    /// Each member, same layout.
-    pub members: Vec<Vec<f32>>,
     /// The references of each fit, fitted on that fit's training steps.
     pub references: Vec<References>,
     /// The verification over every start.
@@ -62,11 +60,11 @@ impl Verified {
             .iter()
             .map(|s| (s.0 - cube.start.0) as usize)
             .collect();
-        let flat = |fs: &[crate::forecast::Forecast]| -> Vec<f32> {
-            fs.iter().flat_map(|f| f.values.iter().copied()).collect()
-        };
-        let mean = flat(&hc.mean);
-        let members: Vec<Vec<f32>> = hc.members.iter().map(|m| flat(m)).collect();
+        let mean: Vec<f32> = hc
+            .mean
+            .iter()
+            .flat_map(|f| f.values.iter().copied())
+            .collect();
         let weights = cube.grid.area_weights();
         let input = StartsInput {
             cube,
@@ -76,12 +74,11 @@ impl Verified {
             regions: &first.regions,
             weights: &weights,
             mean: &mean,
-            members: &members,
+            members: &hc.members,
         };
         let report = verify_starts(&input, BootstrapSettings::default());
         Self {
             mean,
-            members,
             references,
             report,
         }
@@ -125,7 +122,7 @@ fn write_netcdf(
     let (Some(first), Some(session)) = (hc.mean.first(), hc.sessions.first()) else {
         return Ok(());
     };
-    let spread = spread(&v.members, v.mean.len());
+    let spread = spread(&hc.members, v.mean.len());
     let prov = Provenance::of(rc, session);
     let freq = first.freq;
     let label = |p: &Period| p.label(freq);

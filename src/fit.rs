@@ -354,14 +354,21 @@ fn fit_region(
     let mut fits = Vec::with_capacity(members);
     for member in 0..members {
         let seed = plan.seed.wrapping_add(member as u64) ^ fnv1a(region.id.as_bytes());
-        let fit =
-            train::fit(&series, shape, &plan.settings, seed).map_err(|source| FitError::Train {
+        let training = train::Series {
+            values: &series,
+            start: cube.start,
+            freq: cube.freq,
+        };
+        let fit = train::fit(training, shape, &plan.settings, seed).map_err(|source| {
+            FitError::Train {
                 region: region.id.clone(),
                 source,
-            })?;
+            }
+        })?;
         let mut own = Vec::with_capacity(mean.len());
-        for input in &inputs {
-            own.extend(train::predict(&fit, input, ch, plan.settings.device));
+        for (input, start) in inputs.iter().zip(starts) {
+            let last = Period(start.0 - 1);
+            own.extend(train::predict(&fit, input, ch, last, plan.settings.device));
         }
         for (m, p) in mean.iter_mut().zip(&own) {
             *m += p / members as f32;
@@ -477,6 +484,7 @@ mod tests {
                 validation: 12,
                 patience: 5,
                 min_improvement: 0.0,
+                baseline: crate::train::BaselineKind::Seasonal { prior: 4.0 },
                 device: DeviceChoice::Cpu,
             },
             ensemble: 1,

@@ -50,7 +50,7 @@ use crate::ops::lock::LockError;
 use crate::ops::shard::Shard;
 use crate::region::{Region, RegionError};
 use crate::render::RenderError;
-use crate::train::TrainSettings;
+use crate::train::{BaselineKind, TrainSettings};
 use crate::verify::SkillReport;
 use outputs::OutputSet;
 use session::Session;
@@ -232,6 +232,12 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
             validation: m.validation,
             patience: m.patience,
             min_improvement: m.min_improvement,
+            baseline: match m.baseline {
+                config::BaselineChoice::Damped => BaselineKind::Damped,
+                config::BaselineChoice::Seasonal => BaselineKind::Seasonal {
+                    prior: m.seasonal_prior,
+                },
+            },
             device: rc.device,
         },
         ensemble: m.ensemble,

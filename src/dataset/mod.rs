@@ -27,6 +27,7 @@
 //! global slope lowered damped persistence's RMSE by 0.005 degC on average and per-cell or
 //! per-tile slopes raised it by 0.04-0.05.
 
+pub mod drivers;
 pub mod gaps;
 pub mod prep;
 

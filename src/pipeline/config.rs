@@ -160,6 +160,11 @@ pub struct ModelConfig {
     /// (`baseline: seasonal` only).
     #[serde(default = "default_seasonal_prior")]
     pub seasonal_prior: f64,
+    /// Leading principal components of the whole domain's anomalies (fitted on the training
+    /// period) that every region's model reads and forecasts beside its own cells
+    /// ([`crate::dataset::drivers`]); 0 (default) = none.
+    #[serde(default)]
+    pub drivers: usize,
 }
 
 /// `model.baseline`.

@@ -246,6 +246,7 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
         trend_slope: session.trend_slope,
         starts: Vec::new(),
         keep_members: false,
+        drivers: m.drivers,
     }
 }
 

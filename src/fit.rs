@@ -358,7 +358,7 @@ fn fit_region(
     // The model's channels: the region's cells, then the domain's drivers (if any).
     let extra = drivers.map_or(0, Drivers::modes);
     let width = ch + extra;
-    let series = with_drivers(&cells, ch, 0, drivers);
+    let series = Drivers::append(drivers, &cells, ch, 0);
     let shape = ModelShape {
         channels: width,
         ..plan.shape
@@ -369,7 +369,7 @@ fn fit_region(
         .map(|&s| {
             let own = start_input(cube, &cells, steps, s, region, &norm, window);
             let first = (s.0 - cube.start.0) as usize - window;
-            with_drivers(&own, ch, first, drivers)
+            Drivers::append(drivers, &own, ch, first)
         })
         .collect();
     let members = plan.ensemble.max(1);
@@ -468,20 +468,6 @@ fn start_input(
         }
     }
     input
-}
-
-/// `series` (`[t][ch]`, its first step at cube step `first`) with the drivers of each step
-/// appended to it: `[t][ch + modes]`. Without drivers, a copy.
-fn with_drivers(series: &[f32], ch: usize, first: usize, drivers: Option<&Drivers>) -> Vec<f32> {
-    let Some(d) = drivers.filter(|d| d.modes() > 0) else {
-        return series.to_vec();
-    };
-    let mut out = Vec::with_capacity(series.len() / ch * (ch + d.modes()));
-    for (t, row) in series.chunks(ch).enumerate() {
-        out.extend_from_slice(row);
-        out.extend_from_slice(d.at(first + t));
-    }
-    out
 }
 
 /// Every start must be at or after the origin and inside the input (its window observed).

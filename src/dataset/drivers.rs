@@ -108,6 +108,20 @@ impl Drivers {
     pub fn at(&self, t: usize) -> &[f32] {
         &self.series[t * self.modes..(t + 1) * self.modes]
     }
+
+    /// `series` (`[t][ch]`, its first step at cube step `first`) with the components of each
+    /// step appended: `[t][ch + modes]`. Without drivers, a copy.
+    pub fn append(drivers: Option<&Self>, series: &[f32], ch: usize, first: usize) -> Vec<f32> {
+        let Some(d) = drivers.filter(|d| d.modes > 0) else {
+            return series.to_vec();
+        };
+        let mut out = Vec::with_capacity(series.len() / ch * (ch + d.modes));
+        for (t, row) in series.chunks(ch).enumerate() {
+            out.extend_from_slice(row);
+            out.extend_from_slice(d.at(first + t));
+        }
+        out
+    }
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -217,7 +231,7 @@ mod tests {
         let b = |t: usize| (t as f64 * 1.3).cos() * 0.5;
         let value = |t: usize, k: usize| -> f32 {
             let p1 = 1.0 + (k % 3) as f64 * 0.1; // all positive
-            let p2 = if k % 2 == 0 { 1.0 } else { -1.0 };
+            let p2 = if k.is_multiple_of(2) { 1.0 } else { -1.0 };
             (15.0 + a(t) * p1 + b(t) * p2) as f32
         };
         let make = |poison: bool| {

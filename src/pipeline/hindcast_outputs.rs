@@ -11,6 +11,7 @@ use super::{PipelineError, RunConfig};
 use crate::io::netcdf::HindcastFile;
 use crate::io::staging::Staging;
 use crate::time::Period;
+use crate::verify::index::{self, index_skill, IndexInput};
 use crate::verify::starts::{verify_starts, BootstrapSettings, HindcastReport, StartsInput};
 use crate::verify::References;
 
@@ -95,7 +96,12 @@ pub fn write(
 ) -> Result<String, PipelineError> {
     write_netcdf(rc, stage, hc, v)?;
     let report = &v.report;
-    let table = report.to_markdown();
+    let mut table = report.to_markdown();
+    let index = index_table(hc, v);
+    if !index.is_empty() {
+        table.push('\n');
+        table.push_str(&index);
+    }
     write_file(stage, dir, "hindcast.md", table.as_bytes())?;
     write_file(stage, dir, "hindcast.json", report.to_json().as_bytes())?;
     if rc.pipeline.outputs.formats.contains(&Format::Png) {
@@ -110,6 +116,36 @@ pub fn write(
         }
     }
     Ok(table)
+}
+
+/// The Niño 3.4 index table (leads 1, 3, 6, 9, 12), when a region is called `nino34`.
+fn index_table(hc: &Hindcast, v: &Verified) -> String {
+    let session = &hc.sessions[0];
+    let Some(region) = session.regions.iter().find(|r| r.id == "nino34") else {
+        return String::new();
+    };
+    let cube = &session.cube;
+    let references: Vec<&References> = hc.fit_of_start.iter().map(|&g| &v.references[g]).collect();
+    let starts: Vec<usize> = hc
+        .starts
+        .iter()
+        .map(|s| (s.0 - cube.start.0) as usize)
+        .collect();
+    let weights = cube.grid.area_weights();
+    let input = IndexInput {
+        cube,
+        references: &references,
+        starts: &starts,
+        horizon: hc.mean.first().map_or(0, |f| f.horizon),
+        mean: &v.mean,
+        weights: &weights,
+    };
+    index::to_markdown(&index_skill(
+        &input,
+        "nino34",
+        &region.cells,
+        &[1, 3, 6, 9, 12],
+    ))
 }
 
 /// `hindcast.nc`: the ensemble mean and spread from every start.

@@ -17,7 +17,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 
-use crate::model::fused::Weights;
+use crate::model::fused::{TrainBatch, Weights};
 use crate::model::{ModelShape, Seq2Seq};
 use crate::train::fused::Trainer;
 use crate::train::{optimizer, step, DeviceChoice, Engine};
@@ -128,7 +128,13 @@ impl TrainStep {
                 y,
                 base,
                 horizon,
-            } => trainer.step(x, y, base, *horizon),
+            } => trainer.step(&TrainBatch {
+                x,
+                y,
+                base,
+                fed: None,
+                horizon: *horizon,
+            }),
             Inner::Burn {
                 model,
                 optim,
@@ -138,7 +144,8 @@ impl TrainStep {
                 learning_rate,
             } => {
                 let m = model.take().expect("model present between steps");
-                let (m, loss) = step(m, optim, *learning_rate, x.clone(), y.clone(), base.clone());
+                let batch = [x.clone(), y.clone(), base.clone()];
+                let (m, loss) = step(m, optim, *learning_rate, batch, None);
                 *model = Some(m);
                 loss
             }

@@ -514,6 +514,7 @@ mod tests {
                 patience: 5,
                 min_improvement: 0.0,
                 baseline: crate::train::BaselineKind::Seasonal { prior: 4.0 },
+                decoder: crate::train::DecoderTraining::FreeRunning,
                 device: DeviceChoice::Cpu,
             },
             ensemble: 1,

@@ -340,6 +340,7 @@ mod tests {
                         patience: 1,
                         min_improvement: 0.0,
                         baseline: crate::train::BaselineKind::Damped,
+                        decoder: crate::train::DecoderTraining::Teacher,
                         device: DeviceChoice::Cpu,
                     },
                     1,

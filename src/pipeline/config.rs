@@ -15,6 +15,7 @@ use crate::dataset::Trend;
 use crate::model::CellKind;
 use crate::region::BoxSpec;
 use crate::time::Frequency;
+use crate::train::DecoderTraining;
 
 /// Errors in a pipeline file.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +166,10 @@ pub struct ModelConfig {
     /// ([`crate::dataset::drivers`]); 0 (default) = none.
     #[serde(default)]
     pub drivers: usize,
+    /// What the decoder is fed in training: `teacher` (default: the true previous value) or
+    /// `free_running` (the model's own previous forecast, as at inference).
+    #[serde(default)]
+    pub decoder_training: DecoderTraining,
 }
 
 /// `model.baseline`.

@@ -238,6 +238,7 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
                     prior: m.seasonal_prior,
                 },
             },
+            decoder: m.decoder_training,
             device: rc.device,
         },
         ensemble: m.ensemble,

@@ -12,7 +12,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{epochs, Batch, DeviceChoice, Fit, Stepper, TrainSettings, Windows};
+use super::{epochs, Batch, DecoderTraining, DeviceChoice, Fit, Stepper, TrainSettings, Windows};
 use crate::model::{ModelShape, Seq2Seq};
 
 /// The burn engine's state: the module on an autodiff device and burn's optimizer.
@@ -23,6 +23,7 @@ struct Burn<'a> {
     optim: ModuleOptimizer,
     learning_rate: f64,
     val: Option<[Tensor<3>; 3]>,
+    free_running: bool,
 }
 
 impl Burn<'_> {
@@ -49,7 +50,17 @@ impl Stepper for Burn<'_> {
     fn step(&mut self, starts: &[usize]) -> f32 {
         let [x, y, base] = self.tensors(starts);
         let model = self.model.take().expect("model between steps");
-        let (model, loss) = step(model, &mut self.optim, self.learning_rate, x, y, base);
+        // Free running: the decoder is fed the model's own forecast (no gradient through it).
+        let fed = self
+            .free_running
+            .then(|| model.forecast(x.clone(), base.clone()).detach());
+        let (model, loss) = step(
+            model,
+            &mut self.optim,
+            self.learning_rate,
+            [x, y, base],
+            fed,
+        );
         self.model = Some(model);
         loss
     }
@@ -84,6 +95,7 @@ pub(super) fn fit_burn(
         optim: optimizer(s.l2),
         learning_rate: s.learning_rate,
         val: None,
+        free_running: s.decoder == DecoderTraining::FreeRunning,
     };
     if !val_starts.is_empty() {
         st.val = Some(st.tensors(val_starts));
@@ -102,17 +114,18 @@ pub fn optimizer(l2: f64) -> ModuleOptimizer {
     adam.init()
 }
 
-/// One optimisation step with teacher forcing on a batch; returns the updated model and the
-/// batch's MSE before the update. The whole training loop, and `make bench`, go through here.
+/// One optimisation step on a batch `[x, y, base]`; returns the updated model and the
+/// batch's MSE before the update. The decoder is fed `fed` (detached), or the targets `y`
+/// when `None` (teacher forcing). The whole training loop, and `make bench`, go through here.
 pub fn step(
     model: Seq2Seq,
     optim: &mut ModuleOptimizer,
     learning_rate: f64,
-    x: Tensor<3>,
-    y: Tensor<3>,
-    base: Tensor<3>,
+    [x, y, base]: [Tensor<3>; 3],
+    fed: Option<Tensor<3>>,
 ) -> (Seq2Seq, f32) {
-    let pred = model.forward_teacher(x, y.clone(), base);
+    let fed = fed.unwrap_or_else(|| y.clone());
+    let pred = model.forward_teacher(x, fed, base);
     let loss = (pred - y).square().mean();
     let value = scalar(loss.clone());
     let grads = GradientsParams::from_grads(loss.backward(), &model);

@@ -8,8 +8,8 @@
 
 use burn::tensor::Device;
 
-use super::{epochs, Batch, Fit, Stepper, TrainSettings, Windows};
-use crate::model::fused::{Weights, Workspace};
+use super::{epochs, Batch, DecoderTraining, Fit, Stepper, TrainSettings, Windows};
+use crate::model::fused::{TrainBatch, Weights, Workspace};
 use crate::model::{ModelShape, Seq2Seq};
 
 /// The fused engine's state (see [`crate::model::fused`]): its trainer and batch buffers.
@@ -18,6 +18,7 @@ struct Fused<'a> {
     t: Trainer,
     batch: Batch,
     val: Batch,
+    free_running: bool,
 }
 
 impl Stepper for Fused<'_> {
@@ -26,7 +27,19 @@ impl Stepper for Fused<'_> {
     fn step(&mut self, starts: &[usize]) -> f32 {
         self.data.fill(starts, &mut self.batch);
         let b = &self.batch;
-        self.t.step(&b.x, &b.y, &b.base, self.data.horizon)
+        // Free running: the decoder is fed the model's own forecast, as at inference.
+        let own = self.free_running.then(|| {
+            let t = &mut self.t;
+            t.weights
+                .forecast(&b.x, self.data.window, &b.base, &mut t.workspace)
+        });
+        self.t.step(&TrainBatch {
+            x: &b.x,
+            y: &b.y,
+            base: &b.base,
+            fed: own.as_deref(),
+            horizon: self.data.horizon,
+        })
     }
 
     fn val_loss(&mut self) -> f32 {
@@ -64,6 +77,7 @@ pub(super) fn fit_fused(
         t: Trainer::new(w, s.learning_rate, s.l2),
         batch: Batch::default(),
         val,
+        free_running: s.decoder == DecoderTraining::FreeRunning,
     };
     let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
     run.into_fit(st.t.weights, data.baseline.clone(), |w| w.to_model(&device))
@@ -157,13 +171,12 @@ impl Trainer {
         }
     }
 
-    /// One teacher-forced step on `x` `[B][T][C]`, `y` and the baseline `base` `[B][H][C]`
-    /// (`horizon` = H): loss and gradient, then the Adam update. Returns the loss before the
-    /// update.
-    pub(crate) fn step(&mut self, x: &[f32], y: &[f32], base: &[f32], horizon: usize) -> f32 {
-        let loss =
-            self.weights
-                .loss_and_grad(x, y, base, horizon, &mut self.grad, &mut self.workspace);
+    /// One step on `batch`: loss and gradient, then the Adam update. Returns the loss
+    /// before the update.
+    pub(crate) fn step(&mut self, batch: &TrainBatch<'_>) -> f32 {
+        let loss = self
+            .weights
+            .loss_and_grad(batch, &mut self.grad, &mut self.workspace);
         self.adam.step(&mut self.weights, &mut self.grad);
         loss
     }
@@ -194,8 +207,9 @@ mod tests {
             // Scale the targets up so some gradient norms exceed 1 and clipping acts.
             let y: Vec<f32> = c.y.iter().map(|v| v * 20.0).collect();
             let yt = tensor3(&y, [c.b, c.h, c.c], &device);
-            (model, _) = super::super::step(model, &mut optim, lr, x.clone(), yt, base.clone());
-            w.loss_and_grad(&c.x, &y, &c.base, c.h, &mut grad, &mut ws);
+            (model, _) =
+                super::super::step(model, &mut optim, lr, [x.clone(), yt, base.clone()], None);
+            w.loss_and_grad(&c.batch(&y), &mut grad, &mut ws);
             assert!(
                 grad.iter().map(|g| g * g).sum::<f32>() > 1.0,
                 "clipping is exercised"

@@ -102,6 +102,8 @@ pub struct TrainSettings {
     pub min_improvement: f64,
     /// The baseline the network corrects ([`Baseline`]).
     pub baseline: BaselineKind,
+    /// What the decoder is fed in training.
+    pub decoder: DecoderTraining,
     /// Where the fits run (the burn engine; the fused engine always runs on the CPU).
     /// Not part of the run key: it does not change results.
     pub device: DeviceChoice,
@@ -120,6 +122,19 @@ pub struct Fit {
     pub best_epoch: usize,
     /// The baseline the model corrects.
     pub baseline: Baseline,
+}
+
+/// What the decoder is fed at each step in training (at inference it is always the model's
+/// own previous output).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecoderTraining {
+    /// The true previous value (teacher forcing, the original project's training).
+    #[default]
+    Teacher,
+    /// The model's own previous forecast, as at inference (computed with the current weights
+    /// before the step; no gradient flows through it).
+    FreeRunning,
 }
 
 /// Which damped persistence the network corrects.
@@ -447,6 +462,7 @@ mod tests {
             patience: 10,
             min_improvement: 0.0,
             baseline: BaselineKind::Damped,
+            decoder: DecoderTraining::Teacher,
             device: DeviceChoice::Cpu,
         }
     }
@@ -519,7 +535,8 @@ mod tests {
 
     /// The two engines fit the same model: same RNG draws, same steps, so the same
     /// training and validation losses up to float rounding, and the same kept epoch
-    /// (with the seasonal baseline, which differs from window to window).
+    /// (with the seasonal baseline, which differs from window to window), with teacher
+    /// forcing and free running; the two trainings differ.
     #[test]
     fn fused_and_burn_engines_fit_the_same_model() {
         let s = TrainSettings {
@@ -529,7 +546,17 @@ mod tests {
             baseline: BaselineKind::Seasonal { prior: 2.0 },
             ..settings()
         };
-        for cell in [CellKind::Gru, CellKind::Lstm] {
+        let free = TrainSettings {
+            decoder: DecoderTraining::FreeRunning,
+            ..s
+        };
+        let mut teacher_losses = Vec::new();
+        for (cell, s) in [
+            (CellKind::Gru, &s),
+            (CellKind::Lstm, &s),
+            (CellKind::Gru, &free),
+            (CellKind::Lstm, &free),
+        ] {
             let shape = ModelShape {
                 cell,
                 layers: 2,
@@ -537,8 +564,13 @@ mod tests {
                 channels: 2,
             };
             let v = series();
-            let a = fit_with(Engine::Fused, monthly(&v), shape, &s, 4).unwrap();
-            let b = fit_with(Engine::Burn, monthly(&v), shape, &s, 4).unwrap();
+            let a = fit_with(Engine::Fused, monthly(&v), shape, s, 4).unwrap();
+            let b = fit_with(Engine::Burn, monthly(&v), shape, s, 4).unwrap();
+            if s.decoder == DecoderTraining::Teacher {
+                teacher_losses.push(a.losses.clone());
+            } else {
+                assert_ne!(teacher_losses.remove(0), a.losses, "free running differs");
+            }
             assert_eq!(a.losses.len(), b.losses.len());
             for (p, q) in a
                 .losses

@@ -9,6 +9,19 @@ use super::kernels::{
 use super::{LayerAt, Weights};
 use crate::model::CellKind;
 
+/// One training batch for [`Weights::loss_and_grad`]: `x` `[B][T][C]`; the targets `y`, the
+/// baseline `base` the network corrects and, optionally, the decoder's inputs `fed`, each
+/// `[B][H][C]` with `horizon` = H.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TrainBatch<'a> {
+    pub(crate) x: &'a [f32],
+    pub(crate) y: &'a [f32],
+    pub(crate) base: &'a [f32],
+    /// `None`: the decoder is fed the targets (teacher forcing).
+    pub(crate) fed: Option<&'a [f32]>,
+    pub(crate) horizon: usize,
+}
+
 /// Buffers reused from one step to the next (one per fit; not shared between threads).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Workspace {
@@ -20,6 +33,8 @@ pub(crate) struct Workspace {
     ys: Vec<f32>,
     /// The baseline forecast the network corrects, time-major `[H][B][C]`.
     base: Vec<f32>,
+    /// The decoder's fed inputs when they are not the targets, time-major `[H][B][C]`.
+    fed: Vec<f32>,
     /// Decoder inputs (teacher forcing), `[H][B][C]`.
     dec_in: Vec<f32>,
     /// Predictions, then their loss gradient, `[H][B][C]`.
@@ -78,20 +93,25 @@ impl Weights {
         (&e.hs[t * bh..(t + 1) * bh], c)
     }
 
-    /// Mean squared error of the teacher-forced prediction and its gradient.
+    /// Mean squared error of the prediction of `batch` and its gradient.
     ///
-    /// `x` `[B][T][C]`, `y` and `base` `[B][H][C]` (`horizon` = H), as for
-    /// [`Seq2Seq::forward_teacher`]. Writes d loss / d weight into `grad` (same layout as
-    /// the weights) and returns the loss.
+    /// As [`Seq2Seq::forward_teacher`]: decoder step `k` is fed `batch.fed[k-1]` (the truth
+    /// `y` when `fed` is `None`: teacher forcing). Writes d loss / d weight into `grad`
+    /// (same layout as the weights) and returns the loss. The fed inputs are constants: no
+    /// gradient flows through them.
     pub(crate) fn loss_and_grad(
         &self,
-        x: &[f32],
-        y: &[f32],
-        base: &[f32],
-        horizon: usize,
+        batch: &TrainBatch<'_>,
         grad: &mut [f32],
         ws: &mut Workspace,
     ) -> f32 {
+        let TrainBatch {
+            x,
+            y,
+            base,
+            fed,
+            horizon,
+        } = *batch;
         let s = self.layout.shape;
         let (c, hn, layers) = (s.channels, s.hidden, s.layers);
         let b = y.len() / (horizon * c);
@@ -102,7 +122,13 @@ impl Weights {
         time_major(base, b, horizon, c, &mut ws.base);
         resize(&mut ws.dec_in, horizon * b * c);
         ws.dec_in[..b * c].copy_from_slice(&ws.xs[(t - 1) * b * c..]);
-        ws.dec_in[b * c..].copy_from_slice(&ws.ys[..(horizon - 1) * b * c]);
+        match fed {
+            Some(fed) => {
+                time_major(fed, b, horizon, c, &mut ws.fed);
+                ws.dec_in[b * c..].copy_from_slice(&ws.fed[..(horizon - 1) * b * c]);
+            }
+            None => ws.dec_in[b * c..].copy_from_slice(&ws.ys[..(horizon - 1) * b * c]),
+        }
 
         // Forward.
         self.encode(t, b, ws);

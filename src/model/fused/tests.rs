@@ -49,6 +49,19 @@ pub(crate) fn case(cell: CellKind, layers: usize, seed: u64, device: &Device) ->
     }
 }
 
+impl Case {
+    /// The case as a teacher-forced training batch with targets `y`.
+    pub(crate) fn batch<'a>(&'a self, y: &'a [f32]) -> TrainBatch<'a> {
+        TrainBatch {
+            x: &self.x,
+            y,
+            base: &self.base,
+            fed: None,
+            horizon: self.h,
+        }
+    }
+}
+
 pub(crate) fn tensor3(v: &[f32], shape: [usize; 3], device: &Device) -> Tensor<3> {
     Tensor::from_data(TensorData::new(v.to_vec(), shape), device)
 }
@@ -120,7 +133,7 @@ fn loss_and_gradients_match_burn_autodiff() {
             let mut ws = Workspace::default();
             // Twice through one workspace: reused buffers must not leak state.
             for _ in 0..2 {
-                let fast = w.loss_and_grad(&c.x, &c.y, &c.base, c.h, &mut grad, &mut ws);
+                let fast = w.loss_and_grad(&c.batch(&c.y), &mut grad, &mut ws);
                 assert!(
                     (fast - loss).abs() < 1e-4 * (1.0 + loss),
                     "{cell:?}: {fast} vs {loss}"

@@ -117,7 +117,11 @@ impl Page {
     /// The page as one self-contained HTML document.
     pub fn to_html(&self) -> String {
         let mut s = String::with_capacity(
-            8192 + self.figures.iter().map(|f| f.png.len() * 4 / 3 + 256).sum::<usize>(),
+            8192 + self
+                .figures
+                .iter()
+                .map(|f| f.png.len() * 4 / 3 + 256)
+                .sum::<usize>(),
         );
         let _ = write!(
             s,
@@ -251,8 +255,7 @@ pub fn escape(text: &str) -> String {
 
 /// Standard base64 (RFC 4648, with padding).
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -358,7 +361,9 @@ mod tests {
 
     /// A 1x1 PNG is not needed: any bytes starting like a PNG header of the given size.
     fn fake_png(w: u32, h: u32, tail: &[u8]) -> Vec<u8> {
-        let mut v = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13];
+        let mut v = vec![
+            0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13,
+        ];
         v.extend_from_slice(b"IHDR");
         v.extend_from_slice(&w.to_be_bytes());
         v.extend_from_slice(&h.to_be_bytes());
@@ -464,12 +469,19 @@ mod tests {
     #[test]
     fn tables_become_html_tables_with_alignment() {
         let html = page().to_html();
-        assert!(html.contains("<thead><tr><th>lead</th><th class=\"r\">RMSE</th><th class=\"c\">c</th></tr></thead>"));
-        assert!(html.contains("<tr><td>1</td><td class=\"r\">0.343</td><td class=\"c\">x&lt;y</td></tr>"));
-        assert!(html.contains("<tr><td>mean</td><td class=\"r\">0.5</td><td class=\"c\">-</td></tr>"));
+        assert!(html.contains(
+            "<thead><tr><th>lead</th><th class=\"r\">RMSE</th><th class=\"c\">c</th></tr></thead>"
+        ));
+        assert!(html
+            .contains("<tr><td>1</td><td class=\"r\">0.343</td><td class=\"c\">x&lt;y</td></tr>"));
+        assert!(
+            html.contains("<tr><td>mean</td><td class=\"r\">0.5</td><td class=\"c\">-</td></tr>")
+        );
         assert!(html.contains("<h2>Skill &quot;2018&quot;</h2>"));
         assert!(!html.contains("|---"), "the alignment row is not shown");
-        let two = markdown("# T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\ntext\n\n| x | y |\n|:---|---:|\n| 3 | 4 |\n");
+        let two = markdown(
+            "# T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\ntext\n\n| x | y |\n|:---|---:|\n| 3 | 4 |\n",
+        );
         assert_eq!(two.matches("<table>").count(), 2);
         assert!(two.contains("<h3>T</h3>") && two.contains("<p>text</p>"));
         assert!(two.contains("<td class=\"r\">4</td>"));

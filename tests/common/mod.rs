@@ -133,3 +133,56 @@ pub fn assert_same_outputs(a: &Path, b: &Path) {
     }
     assert_eq!(sst_bits(a), sst_bits(b), "forecast values differ");
 }
+
+/// Opens the HTML page `page` in headless Chromium (`tests/browser/check_page.py`: Selenium
+/// with Debian's chromium and chromedriver) and checks that every image loads, that the
+/// console shows no error, that no request leaves the page or fails, that a 390-px phone does
+/// not scroll sideways and that the page prints. The screenshots (desktop, phone) and the PDF
+/// are kept in `<target>/tmp/report-pages/<name>-*` to be looked at.
+///
+/// `None` (skip) when the browser is not installed, unless `SSTCAST_REQUIRE_BROWSER=1` (set by
+/// `make test`, so CI cannot skip it silently); `Some(Err(report))` when the page has a
+/// problem; `Some(Ok(report))` when it passes.
+pub fn browser_check(page: &Path, name: &str) -> Option<Result<String, String>> {
+    let required = std::env::var("SSTCAST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let python = Path::new("/usr/bin/python3");
+    let have = python.exists()
+        && Path::new("/usr/bin/chromium").exists()
+        && Path::new("/usr/bin/chromedriver").exists()
+        && Command::new(python)
+            .args(["-c", "import selenium"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(
+            !required,
+            "SSTCAST_REQUIRE_BROWSER=1 but chromium, chromium-driver or python3-selenium is missing (make deps)"
+        );
+        eprintln!("SKIPPED: no headless browser (make deps installs chromium, chromium-driver, python3-selenium)");
+        return None;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-pages");
+    let o = Command::new(python)
+        .arg(root.join("tests/browser/check_page.py"))
+        .arg(page)
+        .arg(&shots)
+        .arg(name)
+        .output()
+        .expect("run check_page.py");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_ne!(
+        o.status.code(),
+        Some(2),
+        "the browser did not start: {text}"
+    );
+    Some(if o.status.success() {
+        Ok(text)
+    } else {
+        Err(text)
+    })
+}

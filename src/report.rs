@@ -82,6 +82,8 @@ table { border-collapse: collapse; font-size: 0.85rem; font-variant-numeric: tab
 th, td { padding: 0.2rem 0.5rem; border-bottom: 1px solid var(--line); text-align: left;
   white-space: nowrap; }
 th { background: var(--band); }
+.scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; background: #fff; }
+.scroll th:first-child { background: var(--band); }
 td.r, th.r { text-align: right; }
 td.c, th.c { text-align: center; }
 table.kv td { white-space: normal; overflow-wrap: anywhere; vertical-align: top; }

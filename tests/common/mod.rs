@@ -91,12 +91,13 @@ pub fn listing(dir: &Path) -> Vec<String> {
 }
 
 /// The final files of a run of [`small_pipeline`] for 2018.
-pub const FINAL_SMALL_2018: [&str; 14] = [
+pub const FINAL_SMALL_2018: [&str; 15] = [
     "error_2018.png",
     "loss_iceland-south.png",
     "loss_nino34.png",
     "loss_tasman.png",
     "observed_2018.png",
+    "report.html",
     "series_iceland-south_2018.png",
     "series_nino34_2018.png",
     "series_tasman_2018.png",
@@ -116,12 +117,14 @@ pub fn sst_bits(dir: &Path) -> Vec<u32> {
 
 /// `b` holds exactly the final files of `a` (a small-pipeline 2018 run) with the same
 /// content: every file byte for byte, except the NetCDF, whose `history` attribute records
-/// the time and command line: there the forecast values are compared bit for bit.
+/// the time and command line: there the forecast values are compared bit for bit; and
+/// `report.html`, which also names the output directory: it embeds the other figures, which
+/// are compared.
 pub fn assert_same_outputs(a: &Path, b: &Path) {
     assert_eq!(listing(a), FINAL_SMALL_2018, "{}", a.display());
     assert_eq!(listing(b), FINAL_SMALL_2018, "{}", b.display());
     for f in FINAL_SMALL_2018 {
-        if f.ends_with(".nc") {
+        if f.ends_with(".nc") || f.ends_with(".html") {
             continue;
         }
         assert!(
@@ -185,4 +188,26 @@ pub fn browser_check(page: &Path, name: &str) -> Option<Result<String, String>> 
     } else {
         Err(text)
     })
+}
+
+/// `report.html` in `dir` embeds every PNG of `dir`, byte for byte (and no other image), and
+/// names every other file; returns the page.
+pub fn assert_report_embeds_every_figure(dir: &Path) -> String {
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    let names = listing(dir);
+    let mut pngs = 0;
+    for n in names.iter().filter(|n| !n.starts_with('.') && *n != "report.html") {
+        if n.ends_with(".png") {
+            let bytes = std::fs::read(dir.join(n)).unwrap();
+            let uri = format!("data:image/png;base64,{}", sstcast::report::base64(&bytes));
+            assert!(html.contains(&uri), "{n} is not embedded in report.html");
+            pngs += 1;
+        }
+        assert!(
+            html.contains(&format!("<code>{n}</code>")),
+            "{n} not named"
+        );
+    }
+    assert_eq!(html.matches("<img ").count(), pngs, "one image per figure");
+    html
 }

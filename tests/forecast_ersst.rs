@@ -114,7 +114,11 @@ fn forecast_2018_on_ersst_writes_checked_outputs() {
     ] {
         assert!(html.contains(want), "{want} missing from report.html");
     }
-    assert_eq!(html.matches("<figure ").count(), 10, "every figure of the run");
+    assert_eq!(
+        html.matches("<figure ").count(),
+        10,
+        "every figure of the run"
+    );
     if let Some(r) = browser_check(&dir.join("report.html"), "forecast-2018") {
         r.unwrap_or_else(|e| panic!("report.html in a browser: {e}"));
     }

@@ -196,17 +196,17 @@ pub fn assert_report_embeds_every_figure(dir: &Path) -> String {
     let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
     let names = listing(dir);
     let mut pngs = 0;
-    for n in names.iter().filter(|n| !n.starts_with('.') && *n != "report.html") {
+    for n in names
+        .iter()
+        .filter(|n| !n.starts_with('.') && *n != "report.html")
+    {
         if n.ends_with(".png") {
             let bytes = std::fs::read(dir.join(n)).unwrap();
             let uri = format!("data:image/png;base64,{}", sstcast::report::base64(&bytes));
             assert!(html.contains(&uri), "{n} is not embedded in report.html");
             pngs += 1;
         }
-        assert!(
-            html.contains(&format!("<code>{n}</code>")),
-            "{n} not named"
-        );
+        assert!(html.contains(&format!("<code>{n}</code>")), "{n} not named");
     }
     assert_eq!(html.matches("<img ").count(), pngs, "one image per figure");
     html

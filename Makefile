@@ -21,7 +21,8 @@ HADISST_MIRROR ?= $(if $(wildcard ../shared/grids/hadisst-north-atlantic),../sha
 CARGO ?= cargo
 
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
-                python3-venv libudunits2-0 unzip curl ca-certificates
+                python3-venv libudunits2-0 unzip curl ca-certificates \
+                chromium chromium-driver python3-selenium
 
 .PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst test deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
 
@@ -165,7 +166,7 @@ test-slurm: deps grids
 
 ## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids.
 test: deps grids
-	$(CARGO) test --locked
+	SSTCAST_REQUIRE_BROWSER=1 $(CARGO) test --locked
 
 ## fuzz: every cargo-fuzz target (fuzz/) for FUZZ_SECONDS each; fails on any crash.
 ## libFuzzer needs -Z flags: the stable toolchain accepts them with RUSTC_BOOTSTRAP=1.

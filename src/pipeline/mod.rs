@@ -8,7 +8,8 @@
 //!   the output directory's lock);
 //! - [`key`]: the run key of the saved region results;
 //! - [`outputs`]: the catalogue of output files, staged and written together;
-//! - [`provenance`]: what made the outputs.
+//! - [`provenance`]: what made the outputs;
+//! - [`pages`]: what goes on a run's `report.html`.
 //!
 //! The three commands:
 //! - [`run`] (`sstcast forecast`) fits every region (or a Slurm shard's share) and writes the
@@ -28,6 +29,7 @@ mod hindcast_figures;
 mod hindcast_outputs;
 pub mod key;
 pub mod outputs;
+pub mod pages;
 pub mod provenance;
 pub mod session;
 
@@ -437,6 +439,7 @@ fn finish(
         .collect();
     outputs.write_forecast(rc, session, &fc)?;
     let skill = outputs.write_report(rc, session, &fc, &records)?;
+    outputs.write_page(rc, session)?;
     let written = outputs.commit()?;
     tracing::info!(
         "{} output file(s) written in {:.1} s",
@@ -545,6 +548,8 @@ pub fn skill(rc: &RunConfig, progress: Progress<'_>) -> Result<RunSummary, Pipel
     };
     let mut outputs = OutputSet::prepare(rc, &session.out_dir)?;
     let skill = outputs.write_report(rc, &session, &fc, &[])?;
+    outputs.adopt_stored(rc);
+    outputs.write_page(rc, &session)?;
     let written = outputs.commit()?;
     Ok(RunSummary {
         out_dir: session.out_dir,

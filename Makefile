@@ -24,13 +24,13 @@ DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev
                 python3-venv libudunits2-0 unzip curl ca-certificates \
                 chromium chromium-driver python3-selenium
 
-.PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst test deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
+.PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst hindcast-hadisst test deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
 	@echo "make test                 run the test suite"
 	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
-	@echo "make hindcast             the two default hindcasts (Kaplan 2000-2013, ERSST 2016-2019): tables + figures"
+	@echo "make hindcast             the three default hindcasts (Kaplan 2000-2013, ERSST 2016-2019, HadISST annual 1995-2010)"
 	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
 	@echo "make bench                performance measurements -> bench/results.{md,json}"
 	@echo "make deps | grids | grids-kaplan | grids-hadisst | release | lint | fuzz | test-slurm | check-tch"
@@ -113,12 +113,14 @@ forecast: release grids
 skill: release grids
 	./target/release/sstcast skill --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
 
-## hindcast: the two default hindcasts, each fitted once and forecast from every month:
-## Kaplan tropical Pacific (training to 1999-12, starts 2000-01..2013-10) and ERSST global
-## (training to 2015-12, starts 2016-01..2019-08). Outputs in outputs/<pipeline>/hindcast_<A>_<B>/;
-## the tables are printed. HINDCAST_ARGS adds flags (e.g. --refit yearly, --every 12).
+## hindcast: the three default hindcasts, each fitted once and forecast from every start:
+## Kaplan tropical Pacific (training to 1999-12, monthly starts 2000-01..2013-10), ERSST global
+## (training to 2015-12, monthly starts 2016-01..2019-08) and HadISST around Iceland in annual
+## mode (training to 1994, yearly starts 1995..2010). Outputs in
+## outputs/<pipeline>/hindcast_<A>_<B>/; the tables are printed. HINDCAST_ARGS adds flags
+## (e.g. --refit yearly, --every 12).
 HINDCAST_ARGS ?=
-hindcast: hindcast-kaplan hindcast-ersst
+hindcast: hindcast-kaplan hindcast-ersst hindcast-hadisst
 
 hindcast-kaplan: release grids
 	./target/release/sstcast hindcast --config pipelines/kaplan-monthly.yaml --train-end 1999-12 \
@@ -127,6 +129,10 @@ hindcast-kaplan: release grids
 hindcast-ersst: release grids
 	./target/release/sstcast hindcast --config $(PIPELINE) --train-end 2015-12 \
 	  --starts 2016-01..2019-08 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
+
+hindcast-hadisst: release grids-hadisst
+	./target/release/sstcast hindcast --config pipelines/hadisst-iceland-annual.yaml --train-end 1994 \
+	  --starts 1995-01..2010-01 --every 12 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
 
 ## slurm: YEAR as a SHARDS-task Slurm job array (sstcast forecast --shard) plus a merge job
 ## (afterok, --kill-on-invalid-dep=yes); waits and fails unless the merge job COMPLETED.

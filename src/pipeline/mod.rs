@@ -373,7 +373,7 @@ fn run_locked(
     let plan = fit_plan(rc, &session);
     // Before fitting: an unwritable directory or a protected output fails now, not in an hour.
     let outputs = match rc.shard {
-        None => Some(OutputSet::prepare(rc, &session.out_dir)?),
+        None => Some(OutputSet::prepare(rc, &session)?),
         Some(_) => None,
     };
     let (fitted, store) = fit_saved(rc, &session, &plan, progress)?;
@@ -454,7 +454,7 @@ pub fn merge(rc: &RunConfig, _progress: Progress<'_>) -> Result<RunSummary, Pipe
     let _lock = session.lock(rc)?;
     let plan = fit_plan(rc, &session);
     fit::check_plan(&session.cube, session.origin, &plan)?;
-    let outputs = OutputSet::prepare(rc, &session.out_dir)?;
+    let outputs = OutputSet::prepare(rc, &session)?;
     let store = RegionStore::open(&session.out_dir, &session.key)?;
     let horizon = plan.settings.horizon;
     let mut found = Vec::with_capacity(session.regions.len());
@@ -535,7 +535,7 @@ pub fn skill(rc: &RunConfig, progress: Progress<'_>) -> Result<RunSummary, Pipel
         values: stored.values,
         regions: session.regions.clone(),
     };
-    let mut outputs = OutputSet::prepare(rc, &session.out_dir)?;
+    let mut outputs = OutputSet::prepare(rc, &session)?;
     let skill = outputs.write_report(rc, &session, &fc, &[])?;
     let written = outputs.commit()?;
     Ok(RunSummary {

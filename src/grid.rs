@@ -167,10 +167,14 @@ pub fn regular_axis(axis: &'static str, c: &[f64]) -> Result<RegularAxis, Irregu
     let tol = REGULAR_RTOL * step.abs();
     let (index, offset) = worst(fitted);
     if offset <= tol {
-        // The round values only where they fit about as well as the fit itself: a long axis
-        // whose true step is not round must not drift by the rounding.
+        // The round values only where they fit about as well as the fit itself, or within
+        // the float32 resolution of the coordinates (a fit through a few float32 values
+        // absorbs their rounding): a long axis whose true step is not round must not drift
+        // by the rounding.
         let rounded = worst(snapped).1;
-        return Ok(if rounded <= 2.0 * offset + 1e-9 * step.abs() {
+        let largest = c.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let f32_ulp = largest * f64::from(f32::EPSILON);
+        return Ok(if rounded <= 2.0 * offset + f32_ulp + 1e-9 * step.abs() {
             snapped
         } else {
             fitted
@@ -442,6 +446,12 @@ pub(crate) mod tests {
         let a = regular_axis("latitude", &(0..89).map(|i| 88.0 - 2.0 * i as f64).collect::<Vec<_>>())
             .unwrap();
         assert_eq!((a.first, a.step), (88.0, -2.0));
+        // A short float32 axis (a least-squares line through 5 values absorbs their rounding).
+        let short: Vec<f64> = (0..5)
+            .map(|i| (5.0 - (i as f64 + 0.5) / 1.2) as f32 as f64)
+            .collect();
+        let a = regular_axis("latitude", &short).unwrap();
+        assert_eq!((a.step, a.first + 0.5 / 1.2), (-1.0 / 1.2, 5.0));
         // A step that is not round stays as fitted.
         let odd: Vec<f64> = (0..50).map(|i| 3.0 + 0.7071 * i as f64).collect();
         let a = regular_axis("longitude", &odd).unwrap();

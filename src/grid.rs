@@ -443,8 +443,11 @@ pub(crate) mod tests {
         let a = regular_axis("latitude", &lat).unwrap();
         assert_eq!((a.step, a.first + 0.5 / 1.2), (-1.0 / 1.2, 10.0));
         // Exact axes keep their values (ERSST).
-        let a = regular_axis("latitude", &(0..89).map(|i| 88.0 - 2.0 * i as f64).collect::<Vec<_>>())
-            .unwrap();
+        let a = regular_axis(
+            "latitude",
+            &(0..89).map(|i| 88.0 - 2.0 * i as f64).collect::<Vec<_>>(),
+        )
+        .unwrap();
         assert_eq!((a.first, a.step), (88.0, -2.0));
         // A short float32 axis (a least-squares line through 5 values absorbs their rounding).
         let short: Vec<f64> = (0..5)
@@ -466,8 +469,20 @@ pub(crate) mod tests {
             lat.push(lat[i] - 1.0 * 1.05f64.powi(i as i32));
         }
         let e = regular_axis("latitude", &lat).unwrap_err();
-        assert!(matches!(e, Irregular::Uneven { axis: "latitude", .. }), "{e}");
-        assert!(e.to_string().contains("latitude") && e.to_string().contains("1%"), "{e}");
+        assert!(
+            matches!(
+                e,
+                Irregular::Uneven {
+                    axis: "latitude",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("latitude") && e.to_string().contains("1%"),
+            "{e}"
+        );
         // One coordinate 2% of a step off.
         let mut lon: Vec<f64> = (0..10).map(|j| j as f64).collect();
         lon[4] += 0.02;

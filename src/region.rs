@@ -229,7 +229,10 @@ fn within_domain(grid: &LatLon, lat: [f64; 2], west: f64, width: f64) -> bool {
         return true;
     }
     let hx = half(&grid.lon);
-    let (dom_west, dom_width) = (grid.lon[0] - hx, grid.lon[grid.lon.len() - 1] - grid.lon[0] + 2.0 * hx);
+    let (dom_west, dom_width) = (
+        grid.lon[0] - hx,
+        grid.lon[grid.lon.len() - 1] - grid.lon[0] + 2.0 * hx,
+    );
     (west - dom_west).rem_euclid(360.0) + width <= dom_width + EPS
 }
 
@@ -333,7 +336,11 @@ mod tests {
         let ids: Vec<&str> = l.regions.iter().map(|r| r.id.as_str()).collect();
         assert!(ids.contains(&"nino34") && ids.contains(&"nino4"), "{ids:?}");
         let kuro = l.regions.iter().find(|r| r.id == "kuroshio-south").unwrap();
-        assert_eq!(kuro.cells.len(), 6 * 6, "10..20N x 140..150E inside the band");
+        assert_eq!(
+            kuro.cells.len(),
+            6 * 6,
+            "10..20N x 140..150E inside the band"
+        );
         assert_eq!(l.partial, vec!["kuroshio-south".to_string()]);
         let skipped: Vec<String> = l.skipped.iter().map(|s| s.to_string()).collect();
         assert_eq!(
@@ -350,7 +357,12 @@ mod tests {
             Err(RegionError::Empty)
         );
         // A box inside the domain on land only is still a mistake in the pipeline.
-        let e = layout(&g, &ocean, None, &[spec("land", [-4.0, 4.0], [120.0, 126.0])]);
+        let e = layout(
+            &g,
+            &ocean,
+            None,
+            &[spec("land", [-4.0, 4.0], [120.0, 126.0])],
+        );
         assert!(matches!(e, Err(RegionError::NoOcean { .. })), "{e:?}");
     }
 }

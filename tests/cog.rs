@@ -42,7 +42,12 @@ fn field(b: usize) -> Vec<f32> {
 
 fn names() -> Vec<String> {
     (1..=BANDS)
-        .map(|l| format!("2018-{l:02} (lead {l} month{})", if l == 1 { "" } else { "s" }))
+        .map(|l| {
+            format!(
+                "2018-{l:02} (lead {l} month{})",
+                if l == 1 { "" } else { "s" }
+            )
+        })
         .collect()
 }
 
@@ -106,7 +111,10 @@ fn quarter_degree_grid_is_a_valid_cog_with_overviews() {
         .data()[0];
     let f = field(0);
     let want = (f[10 * NX] + f[10 * NX + 1] + f[11 * NX + 1]) / 3.0;
-    assert!((px - want).abs() < 1e-4, "overview {px}, mean of sea {want}");
+    assert!(
+        (px - want).abs() < 1e-4,
+        "overview {px}, mean of sea {want}"
+    );
     let land = ov
         .read_as::<f32>((100, 160), (1, 1), (1, 1), None)
         .unwrap()
@@ -116,7 +124,10 @@ fn quarter_degree_grid_is_a_valid_cog_with_overviews() {
     // gdalinfo: the whole globe, edges on whole degrees.
     let info = gdalinfo(&path);
     assert!(info.contains("LAYOUT=COG"), "{info}");
-    assert!(info.contains("Overviews: 720x360, 360x180, 180x90"), "{info}");
+    assert!(
+        info.contains("Overviews: 720x360, 360x180, 180x90"),
+        "{info}"
+    );
     assert_eq!(gdal_corner(&info, "Upper Left"), (-180.0, 90.0));
     assert_eq!(gdal_corner(&info, "Lower Right"), (180.0, -90.0));
 }
@@ -129,7 +140,10 @@ fn validator_rejects_a_striped_quarter_degree_file() {
     let path = tmp.path().join("striped.tif");
     write_striped(&path);
     let report = validate_cog(&path).expect_err("a striped 1440x720 file is not a COG");
-    assert!(report.contains("NOT a valid cloud optimized GeoTIFF"), "{report}");
+    assert!(
+        report.contains("NOT a valid cloud optimized GeoTIFF"),
+        "{report}"
+    );
     assert!(report.contains("not tiled"), "{report}");
 }
 
@@ -163,7 +177,9 @@ fn float32_coordinates_are_georeferenced_on_the_intended_grid() {
     let lon: Vec<f64> = (0..432)
         .map(|j| (-180.0 + (j as f64 + 0.5) / 1.2) as f32 as f64)
         .collect();
-    let band: Vec<f32> = (0..36 * 432).map(|k| 20.0 + (k % 432) as f32 * 0.01).collect();
+    let band: Vec<f32> = (0..36 * 432)
+        .map(|k| 20.0 + (k % 432) as f32 * 0.01)
+        .collect();
     write_geotiff(&path, &lat, &lon, &[band], &names()[..1], &[]).unwrap();
     validate_cog(&path).unwrap_or_else(|r| panic!("not a valid COG:\n{r}"));
     let ds = Dataset::open(&path).unwrap();

@@ -302,7 +302,9 @@ fn default_pipeline(dir: &Path, input: &Path, variable: Option<&str>) -> Prepare
 /// stored as float32 the steps read back as 0.8333282 and 0.8333359), `dir` = 1 eastwards or
 /// northwards, -1 southwards.
 fn twelfths(from: f64, n: usize, dir: f64) -> Vec<f64> {
-    (0..n).map(|k| from + dir * (k as f64 + 0.5) / 1.2).collect()
+    (0..n)
+        .map(|k| from + dir * (k as f64 + 0.5) / 1.2)
+        .collect()
 }
 
 /// Monthly SST around 27 degC in kelvin: a seasonal cycle, gradients, and anomalies that
@@ -314,7 +316,8 @@ fn kelvin(t: usize, i: usize, j: usize) -> f32 {
     }
     let (t, x) = (t as f32, (i * 3 + j) as f32);
     let anomaly = 0.4 * (0.37 * t + 0.9 * x).sin() + 0.25 * (1.7 * t + 0.3 * x).cos();
-    300.15 + 1.5 * (t * std::f32::consts::PI / 6.0).sin() - 0.2 * i as f32 + 0.05 * j as f32
+    300.15 + 1.5 * (t * std::f32::consts::PI / 6.0).sin() - 0.2 * i as f32
+        + 0.05 * j as f32
         + anomaly
 }
 
@@ -1286,14 +1289,23 @@ fn catalogue_of_hostile_inputs() {
     let only = std::env::var("HOSTILE_CASES").ok();
     let cases: Vec<&Case> = CASES
         .iter()
-        .filter(|c| only.as_ref().is_none_or(|o| o.split(',').any(|n| n == c.name)))
+        .filter(|c| {
+            only.as_ref()
+                .is_none_or(|o| o.split(',').any(|n| n == c.name))
+        })
         .collect();
     // Cases are independent: run them on a few threads.
     let failures: Vec<String> = std::thread::scope(|scope| {
         let chunks: Vec<_> = cases
             .chunks(cases.len().div_ceil(4).max(1))
             .map(|chunk| {
-                scope.spawn(move || chunk.iter().copied().filter_map(run_case).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .copied()
+                        .filter_map(run_case)
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         chunks.into_iter().flat_map(|h| h.join().unwrap()).collect()

@@ -33,7 +33,9 @@ fn python() -> Option<PathBuf> {
 /// longitudes from 170E eastwards; monthly 2010-2013 in degC, 360_day calendar; two land
 /// cells.
 fn write_fixture(path: &Path) {
-    let lat: Vec<f32> = (0..8).map(|i| (-5.0 + (i as f64 + 0.5) / 1.2) as f32).collect();
+    let lat: Vec<f32> = (0..8)
+        .map(|i| (-5.0 + (i as f64 + 0.5) / 1.2) as f32)
+        .collect();
     let lon: Vec<f32> = (0..16)
         .map(|j| (170.0 + (j as f64 + 0.5) / 1.2) as f32)
         .collect();

@@ -93,7 +93,11 @@ impl Provenance {
             session.origin.label(session.cube.freq)
         );
         if !session.skipped_boxes.is_empty() {
-            let skipped: Vec<String> = session.skipped_boxes.iter().map(|s| s.to_string()).collect();
+            let skipped: Vec<String> = session
+                .skipped_boxes
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             comment.push_str(&format!(
                 " Named boxes of the pipeline not fitted, the input holding none of their ocean: {}.",
                 skipped.join(", ")

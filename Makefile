@@ -21,7 +21,8 @@ HADISST_MIRROR ?= $(if $(wildcard ../shared/grids/hadisst-north-atlantic),../sha
 CARGO ?= cargo
 
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
-                python3-venv libudunits2-0 unzip curl ca-certificates python3-gdal
+                python3-venv libudunits2-0 unzip curl ca-certificates \
+                chromium chromium-driver python3-selenium python3-gdal
 
 .PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst test interop-venv deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
 
@@ -168,7 +169,7 @@ test-slurm: deps grids
 ## and GeoTIFF alike, in the venv of interop-venv. python3-gdal (deps) brings GDAL's COG
 ## validator for tests/cog.rs and forecast_ersst.rs.
 test: deps grids interop-venv
-	SSTCAST_INTEROP_PYTHON="$(INTEROP_VENV)/bin/python" $(CARGO) test --locked
+	SSTCAST_REQUIRE_BROWSER=1 SSTCAST_INTEROP_PYTHON="$(INTEROP_VENV)/bin/python" $(CARGO) test --locked
 
 ## interop-venv: xarray, netCDF4 and rioxarray from PyPI in a venv outside the clone (about
 ## 400 MB, 30 s the first time; reused after). Fails when they cannot be installed: the test

@@ -8,7 +8,8 @@
 //!   the output directory's lock);
 //! - [`key`]: the run key of the saved region results;
 //! - [`outputs`]: the catalogue of output files, staged and written together;
-//! - [`provenance`]: what made the outputs.
+//! - [`provenance`]: what made the outputs;
+//! - [`pages`]: what goes on a run's `report.html`.
 //!
 //! The three commands:
 //! - [`run`] (`sstcast forecast`) fits every region (or a Slurm shard's share) and writes the
@@ -28,6 +29,7 @@ mod hindcast_figures;
 mod hindcast_outputs;
 pub mod key;
 pub mod outputs;
+pub mod pages;
 pub mod provenance;
 pub mod session;
 
@@ -50,7 +52,7 @@ use crate::ops::lock::LockError;
 use crate::ops::shard::Shard;
 use crate::region::{Region, RegionError};
 use crate::render::RenderError;
-use crate::train::TrainSettings;
+use crate::train::{BaselineKind, TrainSettings};
 use crate::verify::SkillReport;
 use outputs::OutputSet;
 use session::Session;
@@ -232,6 +234,13 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
             validation: m.validation,
             patience: m.patience,
             min_improvement: m.min_improvement,
+            baseline: match m.baseline {
+                config::BaselineChoice::Damped => BaselineKind::Damped,
+                config::BaselineChoice::Seasonal => BaselineKind::Seasonal {
+                    prior: m.seasonal_prior,
+                },
+            },
+            decoder: m.decoder_training,
             device: rc.device,
         },
         ensemble: m.ensemble,
@@ -240,6 +249,7 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
         trend_slope: session.trend_slope,
         starts: Vec::new(),
         keep_members: false,
+        drivers: m.drivers,
     }
 }
 
@@ -429,6 +439,7 @@ fn finish(
         .collect();
     outputs.write_forecast(rc, session, &fc)?;
     let skill = outputs.write_report(rc, session, &fc, &records)?;
+    outputs.write_page(rc, session)?;
     let written = outputs.commit()?;
     tracing::info!(
         "{} output file(s) written in {:.1} s",
@@ -537,6 +548,8 @@ pub fn skill(rc: &RunConfig, progress: Progress<'_>) -> Result<RunSummary, Pipel
     };
     let mut outputs = OutputSet::prepare(rc, &session)?;
     let skill = outputs.write_report(rc, &session, &fc, &[])?;
+    outputs.adopt_stored(rc);
+    outputs.write_page(rc, &session)?;
     let written = outputs.commit()?;
     Ok(RunSummary {
         out_dir: session.out_dir,

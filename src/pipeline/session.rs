@@ -8,7 +8,9 @@
 //! what killed runs left in it is swept ([`crate::io::sweep`]).
 //!
 //! Short gaps in the training record are interpolated and cells with long gaps masked before
-//! the ocean mask is computed ([`crate::dataset::gaps`]).
+//! the ocean mask is computed ([`crate::dataset::gaps`]). Named boxes the input holds none of
+//! the ocean of are skipped with a warning naming each ([`crate::region::layout`] says why),
+//! so the default pipeline runs on a regional file as it is.
 
 use std::path::{Path, PathBuf};
 

@@ -22,9 +22,9 @@ CARGO ?= cargo
 
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
                 python3-venv libudunits2-0 unzip curl ca-certificates \
-                chromium chromium-driver python3-selenium
+                chromium chromium-driver python3-selenium python3-gdal
 
-.PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst hindcast-hadisst test deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
+.PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst hindcast-hadisst test interop-venv deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
@@ -170,9 +170,24 @@ test-slurm: deps grids
 	$(CARGO) test --locked --test slurm --no-run
 	SSTCAST_REQUIRE_SLURM=1 $(SLURM_LOCAL) run -- $(CARGO) test --locked --test slurm -- --nocapture
 
-## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids.
-test: deps grids
-	SSTCAST_REQUIRE_BROWSER=1 $(CARGO) test --locked
+## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids, and the
+## interoperability test (tests/interop.rs): xarray and rioxarray read a forecast's NetCDF
+## and GeoTIFF alike, in the venv of interop-venv. python3-gdal (deps) brings GDAL's COG
+## validator for tests/cog.rs and forecast_ersst.rs.
+test: deps grids interop-venv
+	SSTCAST_REQUIRE_BROWSER=1 SSTCAST_INTEROP_PYTHON="$(INTEROP_VENV)/bin/python" $(CARGO) test --locked
+
+## interop-venv: xarray, netCDF4 and rioxarray from PyPI in a venv outside the clone (about
+## 400 MB, 30 s the first time; reused after). Fails when they cannot be installed: the test
+## needs them.
+INTEROP_VENV ?= $(HOME)/.cache/sstcast-interop-venv
+INTEROP_PACKAGES := "xarray>=2024.1" "netCDF4>=1.6" "rioxarray>=0.15"
+interop-venv:
+	@v="$(INTEROP_VENV)"; py="$$v/bin/python"; \
+	if [ -x "$$py" ] && "$$py" -c 'import xarray, netCDF4, rioxarray' 2>/dev/null; then echo "interop-venv: ready in $$v"; exit 0; fi; \
+	echo "interop-venv: installing xarray, netCDF4, rioxarray into $$v"; \
+	{ [ -x "$$py" ] || python3 -m venv "$$v"; } && "$$py" -m pip install -q $(INTEROP_PACKAGES) \
+	  || { echo "interop-venv: ERROR: could not install xarray, netCDF4 and rioxarray into $$v (pip output above)"; exit 1; }
 
 ## fuzz: every cargo-fuzz target (fuzz/) for FUZZ_SECONDS each; fails on any crash.
 ## libFuzzer needs -Z flags: the stable toolchain accepts them with RUSTC_BOOTSTRAP=1.

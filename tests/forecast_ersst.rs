@@ -101,6 +101,19 @@ fn forecast_2018_on_ersst_writes_checked_outputs() {
         "GeoTIFF and NetCDF hold the same values"
     );
 
+    // A Cloud-Optimized GeoTIFF (GDAL's validator), bounds as before: 2-degree cells
+    // centred on -180..178 and 88..-88, edges -181..179 and -89..89.
+    let tif = dir.join("sst_forecast_2018.tif");
+    validate_cog(&tif).unwrap_or_else(|r| panic!("not a valid COG:\n{r}"));
+    let info = gdalinfo(&tif);
+    assert!(info.contains("LAYOUT=COG"), "{info}");
+    assert_eq!(gdal_corner(&info, "Upper Left"), (-181.0, 89.0));
+    assert_eq!(gdal_corner(&info, "Lower Right"), (179.0, -89.0));
+    assert_eq!(
+        ds.metadata_item("boxes", "").as_deref(),
+        Some("iceland-south, nino34, tasman")
+    );
+
     // report.html: every figure embedded, the skill table, the provenance; and it works in a
     // real browser (images load, no error, no request, fits a phone, prints).
     let html = assert_report_embeds_every_figure(&dir);

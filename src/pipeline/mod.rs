@@ -383,7 +383,7 @@ fn run_locked(
     let plan = fit_plan(rc, &session);
     // Before fitting: an unwritable directory or a protected output fails now, not in an hour.
     let outputs = match rc.shard {
-        None => Some(OutputSet::prepare(rc, &session.out_dir)?),
+        None => Some(OutputSet::prepare(rc, &session)?),
         Some(_) => None,
     };
     let (fitted, store) = fit_saved(rc, &session, &plan, progress)?;
@@ -465,7 +465,7 @@ pub fn merge(rc: &RunConfig, _progress: Progress<'_>) -> Result<RunSummary, Pipe
     let _lock = session.lock(rc)?;
     let plan = fit_plan(rc, &session);
     fit::check_plan(&session.cube, session.origin, &plan)?;
-    let outputs = OutputSet::prepare(rc, &session.out_dir)?;
+    let outputs = OutputSet::prepare(rc, &session)?;
     let store = RegionStore::open(&session.out_dir, &session.key)?;
     let horizon = plan.settings.horizon;
     let mut found = Vec::with_capacity(session.regions.len());
@@ -546,7 +546,7 @@ pub fn skill(rc: &RunConfig, progress: Progress<'_>) -> Result<RunSummary, Pipel
         values: stored.values,
         regions: session.regions.clone(),
     };
-    let mut outputs = OutputSet::prepare(rc, &session.out_dir)?;
+    let mut outputs = OutputSet::prepare(rc, &session)?;
     let skill = outputs.write_report(rc, &session, &fc, &[])?;
     outputs.adopt_stored(rc);
     outputs.write_page(rc, &session)?;

@@ -85,6 +85,8 @@ pub struct OutputSet {
     year: i64,
     dir: PathBuf,
     stage: Staging,
+    /// The pipeline's formats this input's grid can be written in.
+    formats: Vec<Format>,
     /// Every file written so far, and (`sstcast skill`) the stored forecast's files kept.
     written: Vec<OutputFile>,
     /// Every figure written so far (or adopted from the stored forecast), for the page.
@@ -123,16 +125,40 @@ impl OutputSet {
         v
     }
 
-    /// Checks that every output of `rc` can be written into `dir` and opens the staging area.
-    pub fn prepare(rc: &RunConfig, dir: &std::path::Path) -> Result<Self, OutputError> {
+    /// Checks, before any fitting, that the input's grid can be written in the pipeline's
+    /// formats and that every output of `rc` can be written into the session's directory,
+    /// and opens the staging area.
+    ///
+    /// A grid that is not regular (beyond [`crate::grid::REGULAR_RTOL`] of a step: Gaussian
+    /// latitudes, a stretched grid; float32 coordinates are regular) has no GeoTIFF
+    /// georeferencing: the GeoTIFF is skipped with a warning naming the input and the axis,
+    /// and the other outputs are written. A cron job that asked for NetCDF, GeoTIFF and maps
+    /// then gets every file its grid allows, instead of nothing after an hour of fitting or
+    /// an exit 65 until someone edits the pipeline.
+    pub fn prepare(rc: &RunConfig, session: &Session) -> Result<Self, OutputError> {
+        let mut formats = rc.pipeline.outputs.formats.clone();
+        if formats.contains(&Format::Geotiff) {
+            let grid = &session.cube.grid;
+            if let Err(why) = geotiff::georef(&grid.lat, &grid.lon) {
+                tracing::warn!(
+                    "{} is not written: the grid of {} cannot be georeferenced as a GeoTIFF ({why}); the other outputs are",
+                    OutputFile::Geotiff.name(rc.year),
+                    super::provenance::Provenance::inputs(session),
+                );
+                formats.retain(|f| *f != Format::Geotiff);
+            }
+        }
+        let skip = OutputFile::Geotiff.name(rc.year);
         let names: Vec<String> = Self::catalogue(&rc.pipeline)
             .iter()
             .map(|f| f.name(rc.year))
+            .filter(|n| formats.contains(&Format::Geotiff) || *n != skip)
             .collect();
         Ok(Self {
             year: rc.year,
-            dir: dir.to_path_buf(),
-            stage: Staging::prepare(dir, &names)?,
+            dir: session.out_dir.clone(),
+            stage: Staging::prepare(&session.out_dir, &names)?,
+            formats,
             written: Vec::new(),
             figures: Vec::new(),
             skill_md: None,
@@ -183,7 +209,7 @@ impl OutputSet {
         session: &Session,
         fc: &Forecast,
     ) -> Result<(), PipelineError> {
-        let formats = &rc.pipeline.outputs.formats;
+        let formats = self.formats.clone();
         let prov = Provenance::of(rc, session);
         self.prov = Some(prov.clone());
         if formats.contains(&Format::Netcdf) {
@@ -192,7 +218,7 @@ impl OutputSet {
         }
         if formats.contains(&Format::Geotiff) {
             let path = self.path(&OutputFile::Geotiff);
-            write_geotiff(&path, session, fc, &prov)?;
+            write_geotiff(&path, rc, session, fc, &prov)?;
         }
         if formats.contains(&Format::Png) {
             let png = figures::forecast_map(fc, &labels(rc, session));
@@ -321,11 +347,13 @@ fn netcdf_file<'a>(
         comment: prov.comment.clone(),
         config: rc.config_text.clone(),
         inputs: Provenance::inputs(session),
+        boxes: Provenance::boxes(rc, session),
     }
 }
 
 fn write_geotiff(
     path: &std::path::Path,
+    rc: &RunConfig,
     session: &Session,
     fc: &Forecast,
     prov: &Provenance,
@@ -357,6 +385,8 @@ fn write_geotiff(
             "forecast_reference_time".to_string(),
             fc.first.label(fc.freq),
         ),
+        // The named boxes fitted (comma-separated), as in the NetCDF's `sstcast_boxes`.
+        ("boxes".to_string(), Provenance::boxes(rc, session)),
     ];
     geotiff::write_geotiff(path, &fc.grid.lat, &fc.grid.lon, &bands, &names, &meta)?;
     Ok(())

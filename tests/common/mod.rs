@@ -211,3 +211,56 @@ pub fn assert_report_embeds_every_figure(dir: &Path) -> String {
     assert_eq!(html.matches("<img ").count(), pngs, "one image per figure");
     html
 }
+
+/// GDAL's Cloud-Optimized GeoTIFF validator (Debian `python3-gdal`, installed by `make deps`)
+/// on `path`, full check: `Ok(report)` when the file is a valid COG, `Err(report)` when it is
+/// not. Run with Debian's own `/usr/bin/python3`, whose path holds `osgeo_utils` (a python3 of
+/// pyenv or a venv found first on PATH would not). Panics when the validator is missing: the
+/// COG tests are not optional.
+pub fn validate_cog(path: &Path) -> Result<String, String> {
+    let python = Path::new("/usr/bin/python3");
+    let o = Command::new(python)
+        .args([
+            "-m",
+            "osgeo_utils.samples.validate_cloud_optimized_geotiff",
+            "--full-check=yes",
+        ])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !text.contains("No module named"),
+        "GDAL's COG validator is missing: install python3-gdal (make deps): {text}"
+    );
+    if o.status.success() && text.contains("is a valid cloud optimized GeoTIFF") {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+/// `gdalinfo` of `path`, as text.
+pub fn gdalinfo(path: &Path) -> String {
+    let o = Command::new("gdalinfo")
+        .arg(path)
+        .output()
+        .expect("run gdalinfo (gdal-bin)");
+    assert!(o.status.success(), "gdalinfo {}", path.display());
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The first "(x, y)" pair on gdalinfo's corner line `label` ("Upper Left", ...).
+pub fn gdal_corner(text: &str, label: &str) -> (f64, f64) {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("gdalinfo output lacks {label:?}"));
+    let inner = &line[line.find('(').unwrap() + 1..line.find(')').unwrap()];
+    let (x, y) = inner.split_once(',').unwrap();
+    (x.trim().parse().unwrap(), y.trim().parse().unwrap())
+}

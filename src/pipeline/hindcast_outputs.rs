@@ -102,6 +102,14 @@ pub fn write(
     }
     let report = &v.report;
     let mut table = report.to_markdown();
+    for (g, gate) in hc.gates.iter().enumerate() {
+        let fit = if hc.gates.len() > 1 {
+            format!("Fit {}: ", g + 1)
+        } else {
+            String::new()
+        };
+        table.push_str(&format!("\n{fit}{}\n", gate.sentence()));
+    }
     let index = index_table(hc, v);
     if !index.is_empty() {
         table.push('\n');

@@ -437,7 +437,9 @@ fn finish(
         .iter()
         .map(|r| (r.forecast.id.as_str(), &r.record))
         .collect();
-    outputs.write_forecast(rc, session, &fc)?;
+    let gate = forecast::GateSummary::of(records.iter().copied());
+    tracing::info!("{}", gate.sentence());
+    outputs.write_forecast(rc, session, &fc, &gate)?;
     let skill = outputs.write_report(rc, session, &fc, &records)?;
     outputs.write_page(rc, session)?;
     let written = outputs.commit()?;

@@ -25,6 +25,7 @@ use super::{PipelineError, RunConfig};
 use crate::figures;
 use crate::fit::FitRecord;
 use crate::forecast::Forecast;
+use crate::forecast::GateSummary;
 use crate::io::geotiff;
 use crate::io::netcdf::{self as nc, ForecastFile};
 use crate::io::staging::{OutputError, Staging};
@@ -208,13 +209,16 @@ impl OutputSet {
         rc: &RunConfig,
         session: &Session,
         fc: &Forecast,
+        gate: &GateSummary,
     ) -> Result<(), PipelineError> {
         let formats = self.formats.clone();
         let prov = Provenance::of(rc, session);
         self.prov = Some(prov.clone());
         if formats.contains(&Format::Netcdf) {
             let path = self.path(&OutputFile::Netcdf);
-            nc::write_forecast(&path, &netcdf_file(rc, session, fc, &prov))?;
+            let mut file = netcdf_file(rc, session, fc, &prov);
+            file.baseline_regions = gate.none.join(", ");
+            nc::write_forecast(&path, &file)?;
         }
         if formats.contains(&Format::Geotiff) {
             let path = self.path(&OutputFile::Geotiff);
@@ -348,6 +352,7 @@ fn netcdf_file<'a>(
         config: rc.config_text.clone(),
         inputs: Provenance::inputs(session),
         boxes: Provenance::boxes(rc, session),
+        baseline_regions: String::new(),
     }
 }
 

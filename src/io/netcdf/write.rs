@@ -55,6 +55,9 @@ pub struct ForecastFile<'a> {
     pub inputs: String,
     /// The named boxes fitted, comma-separated (global `sstcast_boxes`).
     pub boxes: String,
+    /// Regions whose forecast is the untrained baseline (no ensemble member kept trained
+    /// weights), comma-separated (global `sstcast_baseline_regions`).
+    pub baseline_regions: String,
 }
 
 /// Writes `f` to `path` atomically.
@@ -318,6 +321,7 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
     };
     let mut file = create(path, &[("time", nt)], f.grid, &globals)?;
     file.add_attribute("sstcast_boxes", f.boxes.as_str())?;
+    file.add_attribute("sstcast_baseline_regions", f.baseline_regions.as_str())?;
     times.put_valid(&mut file, &["time"])?;
     put_grid(&mut file, f.grid)?;
     times.put_reference(&mut file, &["time"], &[])?;
@@ -470,6 +474,7 @@ mod tests {
             config: "model: {}".into(),
             inputs: "x.nc".into(),
             boxes: String::new(),
+            baseline_regions: String::new(),
         };
         write_forecast(&path, &f).unwrap();
         let file = netcdf::open(&path).unwrap();

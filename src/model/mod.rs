@@ -7,9 +7,11 @@
 //!   ocean cells per time step (the cells are the channels).
 //! - **Decoder**: its own stacked cells start from the encoder's final states; at each step
 //!   its input is the previous value of the series and a linear projection of its top hidden
-//!   state is the next value. In training the previous value is the truth (teacher forcing,
-//!   [`Seq2Seq::forward_teacher`]); at inference it is the model's own previous output
-//!   ([`Seq2Seq::forecast`]): no future value is ever an input.
+//!   state, added to a baseline forecast the caller computes from the input window alone
+//!   (damped persistence, [`crate::train::Baseline`]), is the next value. In training the
+//!   previous value fed is the truth (teacher forcing) or the model's own earlier forecast
+//!   ([`Seq2Seq::forward_teacher`] takes either); at inference it is the model's own previous
+//!   output ([`Seq2Seq::forecast`]): no future value is ever an input.
 //! - **Cells**: GRU (default, PyTorch's `reset_after` formulation) or LSTM. Each layer
 //!   projects its whole input sequence with one matmul and computes all gates with one
 //!   matmul per step; burn-nn's built-in `Gru` does six matmuls and a `slice_assign` per step
@@ -192,7 +194,7 @@ impl Seq2Seq {
         let encoder = mk(rng);
         let decoder = mk(rng);
         // The output projection starts at zero, so an untrained model forecasts exactly the
-        // damped-persistence baseline it is given (see `forward_teacher`): training can only
+        // baseline it is given (see `forward_teacher`): training can only
         // move it away where that lowers the loss, and early stopping can keep it there.
         let zeros = |n: usize| vec![0.0f32; n];
         Self {

@@ -175,8 +175,13 @@ impl GateSummary {
             self.none.len()
         );
         if !self.none.is_empty() {
-            s.push_str(" (these forecast the untrained baseline, damped persistence: ");
-            s.push_str(&self.none.join(", "));
+            // The first few by name (the forecast NetCDF lists them all).
+            const NAMED: usize = 12;
+            s.push_str(" (these forecast their untrained baseline, damped persistence: ");
+            s.push_str(&self.none[..self.none.len().min(NAMED)].join(", "));
+            if self.none.len() > NAMED {
+                s.push_str(&format!(" and {} more", self.none.len() - NAMED));
+            }
             s.push(')');
         }
         s.push('.');

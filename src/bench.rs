@@ -134,6 +134,7 @@ impl TrainStep {
                 base,
                 fed: None,
                 horizon: *horizon,
+                encoded: false,
             }),
             Inner::Burn {
                 model,

@@ -39,6 +39,8 @@ impl Stepper for Fused<'_> {
             base: &b.base,
             fed: own.as_deref(),
             horizon: self.data.horizon,
+            // The forecast just encoded this batch with these weights.
+            encoded: own.is_some(),
         })
     }
 

@@ -20,6 +20,10 @@ pub(crate) struct TrainBatch<'a> {
     /// `None`: the decoder is fed the targets (teacher forcing).
     pub(crate) fed: Option<&'a [f32]>,
     pub(crate) horizon: usize,
+    /// The workspace already holds the encoder pass of this `x` under these weights (a
+    /// [`Weights::forecast`] of the same `x` just before, as free running does): it is not
+    /// computed again.
+    pub(crate) encoded: bool,
 }
 
 /// Buffers reused from one step to the next (one per fit; not shared between threads).
@@ -111,13 +115,16 @@ impl Weights {
             base,
             fed,
             horizon,
+            encoded,
         } = *batch;
         let s = self.layout.shape;
         let (c, hn, layers) = (s.channels, s.hidden, s.layers);
         let b = y.len() / (horizon * c);
         let t = x.len() / (b * c);
         let bh = b * hn;
-        time_major(x, b, t, c, &mut ws.xs);
+        if !encoded {
+            time_major(x, b, t, c, &mut ws.xs);
+        }
         time_major(y, b, horizon, c, &mut ws.ys);
         time_major(base, b, horizon, c, &mut ws.base);
         resize(&mut ws.dec_in, horizon * b * c);
@@ -131,7 +138,9 @@ impl Weights {
         }
 
         // Forward.
-        self.encode(t, b, ws);
+        if !encoded {
+            self.encode(t, b, ws);
+        }
         ws.dec.resize_with(layers, LayerCache::default);
         for (l, at) in self.layout.dec.iter().enumerate() {
             let (h0, c0) = Self::enc_final(&ws.enc, l, t, bh);

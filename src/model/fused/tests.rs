@@ -58,6 +58,7 @@ impl Case {
             base: &self.base,
             fed: None,
             horizon: self.h,
+            encoded: false,
         }
     }
 }
@@ -166,5 +167,35 @@ fn forecast_matches_burn() {
         let w = Weights::from_model(&c.model);
         let fast = w.forecast(&c.x, c.t, &c.base, &mut Workspace::default());
         assert_close(&fast, &expected, 1e-5, &format!("{cell:?} forecast"));
+    }
+}
+
+/// Free running skips the encoder pass after a forecast of the same batch: the loss and
+/// gradient are those of a full pass.
+#[test]
+fn reusing_the_forecasts_encoder_pass_changes_nothing() {
+    let device = Device::flex();
+    for cell in [CellKind::Gru, CellKind::Lstm] {
+        let c = case(cell, 2, 5, &device);
+        let w = Weights::from_model(&c.model);
+        let mut ws = Workspace::default();
+        let own = w.forecast(&c.x, c.t, &c.base, &mut ws);
+        let fed = TrainBatch {
+            fed: Some(&own),
+            ..c.batch(&c.y)
+        };
+        let mut fresh = vec![0.0; w.data.len()];
+        let a = w.loss_and_grad(&fed, &mut fresh, &mut Workspace::default());
+        let mut reused = vec![0.0; w.data.len()];
+        let b = w.loss_and_grad(
+            &TrainBatch {
+                encoded: true,
+                ..fed
+            },
+            &mut reused,
+            &mut ws,
+        );
+        assert_eq!(a, b, "{cell:?} loss");
+        assert_eq!(fresh, reused, "{cell:?} gradient");
     }
 }

@@ -56,8 +56,14 @@ fn heatmap_global_default() -> Vec<u8> {
     let v = field(&lat, &lon, |la, lo| {
         (0.0..=40.0).contains(&la) && (0.0..=60.0).contains(&lo)
     });
+    // A coast around the land box, and one across the dateline written on 0..360.
+    let coast = vec![
+        vec![(0.0, 0.0), (60.0, 0.0), (60.0, 40.0), (0.0, 40.0), (0.0, 0.0)],
+        vec![(170.0, -30.0), (190.0, -40.0), (200.0, -30.0)],
+    ];
     let style = HeatmapStyle {
         title: "NOAA ERSST v5 sea surface temperature forecast, 2018 annual mean (sstcast)".into(),
+        coastlines: Some(std::sync::Arc::new(coast)),
         ..HeatmapStyle::default()
     };
     heatmap(&lat, &lon, &v, &style)
@@ -94,6 +100,7 @@ fn heatmap_diverging() -> Vec<u8> {
         contours: 0,
         colormap: Colormap::RdBuR,
         missing_color: LAND_GREY,
+        coastlines: None,
         width: 1000,
         height: 520,
     };
@@ -386,6 +393,7 @@ fn heatmap_hatched() -> Vec<u8> {
         contours: 0,
         colormap: Colormap::RdBuR,
         missing_color: LAND_GREY,
+        coastlines: None,
         width: 1000,
         height: 520,
     };

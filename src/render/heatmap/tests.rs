@@ -133,7 +133,7 @@ fn latitude_order_does_not_matter() {
     let south_first = render_canvas(&lat_rev, &lon, &v_rev, None, &style)
         .ok()
         .unwrap();
-    assert!(north_first.px == south_first.px);
+    assert!(north_first.pm.data() == south_first.pm.data());
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn periodic_extent_for_2_degree_grid() {
     .ok()
     .unwrap();
     // Find the map's right edge on the row through the middle.
-    let img = image::RgbImage::from_raw(cv.w as u32, cv.h as u32, cv.px).unwrap();
+    let img = cv.rgb_image();
     let (x0, y0, mw, mh) = find_frame(&img);
     let y = y0 + mh / 2;
     assert_eq!(img.get_pixel(x0 + mw - 1, y).0, [180, 4, 38]);
@@ -183,13 +183,13 @@ fn hatching_marks_only_the_flagged_cells() {
     let marked = render_canvas(&lat, &lon, &v, Some(&hatched), &style)
         .ok()
         .unwrap();
-    let img = image::RgbImage::from_raw(plain.w as u32, plain.h as u32, plain.px).unwrap();
+    let img = plain.rgb_image();
     let (x0, _, mw, _) = find_frame(&img);
     let w = marked.w as usize;
     let changed: Vec<usize> = img
         .as_raw()
         .chunks_exact(3)
-        .zip(marked.px.chunks_exact(3))
+        .zip(marked.rgb_image().as_raw().chunks_exact(3))
         .enumerate()
         .filter(|(_, (a, b))| a != b)
         .map(|(i, _)| i % w)

@@ -61,7 +61,12 @@ pub(crate) fn polyline(pts: &[(f64, f64)], (dx, dy): (f64, f64)) -> Option<Path>
 
 fn paint(c: [u8; 3], alpha: f32) -> Paint<'static> {
     let mut p = Paint::default();
-    p.set_color_rgba8(c[0], c[1], c[2], (alpha.clamp(0.0, 1.0) * 255.0).round() as u8);
+    p.set_color_rgba8(
+        c[0],
+        c[1],
+        c[2],
+        (alpha.clamp(0.0, 1.0) * 255.0).round() as u8,
+    );
     p.anti_alias = true;
     p
 }
@@ -145,13 +150,8 @@ impl Canvas {
     /// Fill `path` (non-zero winding) in `c` at opacity `alpha`, where `clip` allows.
     pub(crate) fn fill(&mut self, path: &Path, c: [u8; 3], alpha: f32, clip: Option<&Mask>) {
         let paint = paint(c, alpha);
-        self.pm.fill_path(
-            path,
-            &paint,
-            FillRule::Winding,
-            Transform::identity(),
-            clip,
-        );
+        self.pm
+            .fill_path(path, &paint, FillRule::Winding, Transform::identity(), clip);
     }
 
     /// A figure-sized mask letting through the rectangle `[x0, x0 + w) x [y0, y0 + h)`.
@@ -190,7 +190,11 @@ impl Canvas {
     /// The canvas as an RGB image (tests).
     #[cfg(test)]
     pub(crate) fn rgb_image(&self) -> image::RgbImage {
-        let rgb = self.pm.data().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]);
+        let rgb = self
+            .pm
+            .data()
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]]);
         image::RgbImage::from_raw(self.w as u32, self.h as u32, rgb.collect()).unwrap()
     }
 }

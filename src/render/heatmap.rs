@@ -20,8 +20,8 @@
 //!   -180..178 is shown over -180..180, the sliver beyond 179 being the wrapped -180 cell),
 //!   and contours continue across the dateline. Other grids span exactly their cell edges.
 //! * Contour levels: matplotlib's `plt.contour(z, n)` choice (`MaxNLocator(n + 1)` "nice"
-//!   levels strictly inside the range), over the part of `[vmin, vmax]` the data cover, so
-//!   the levels follow a fitted colour range ([`robust_range`]).
+//!   levels strictly inside the data's range), those inside `[vmin, vmax]`: they follow
+//!   the data and a fitted colour range ([`robust_range`]).
 //! * Lines over the cells (contours, coastlines, hatching): the private `overlay` module.
 //! * Output is the PNG's bytes; the caller writes them (see [`super`]).
 
@@ -448,8 +448,8 @@ pub fn robust_range(values: &[f32], centred: bool) -> Option<(f32, f32)> {
     ))
 }
 
-/// The contour levels of a map: `style.contours` lines (matplotlib's `plt.contour(z, n)`
-/// choice) over the part of the colour range the finite data cover.
+/// The contour levels of a map: `style.contours` lines over the finite data's range
+/// (matplotlib's `plt.contour(z, n)` choice), those inside the colour range.
 fn levels(values: &[f32], style: &HeatmapStyle) -> Vec<f64> {
     let (zmin, zmax) = values
         .iter()
@@ -457,8 +457,10 @@ fn levels(values: &[f32], style: &HeatmapStyle) -> Vec<f64> {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v as f64), b.max(v as f64))
         });
-    let (lo, hi) = (zmin.max(style.vmin as f64), zmax.min(style.vmax as f64));
-    contour_levels(lo, hi, style.contours)
+    let (lo, hi) = (style.vmin as f64, style.vmax as f64);
+    let mut levels = contour_levels(zmin, zmax, style.contours);
+    levels.retain(|&l| l > lo && l < hi);
+    levels
 }
 
 /// The grid cell under each pixel column and row of the map rectangle.

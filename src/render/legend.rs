@@ -55,7 +55,10 @@ pub(crate) fn draw_legend(
     let em = font.em;
     let (pad, handle, text_pad, row, spacing) = (0.5 * em, 2.0 * em, 0.8 * em, em, 0.5 * em);
     let axes_pad = (0.5 * em).round() as i32;
-    let text_w = entries.iter().map(|s| font.width(s.label)).fold(0.0, f64::max);
+    let text_w = entries
+        .iter()
+        .map(|s| font.width(s.label))
+        .fold(0.0, f64::max);
     let bw = (2.0 * pad + handle + text_pad + text_w).ceil() as i32;
     let n = entries.len() as f64;
     let bh = (2.0 * pad + n * row + (n - 1.0) * spacing).ceil() as i32;

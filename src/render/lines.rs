@@ -582,7 +582,8 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
 /// One run of points (plot-area pixels) stroked with `pen`; an isolated point is a dot.
 fn stroke_run(layer: &mut Canvas, run: &[(f64, f64)], pen: &Pen) {
     if let [p] = run {
-        let dot = tiny_skia::PathBuilder::from_circle(p.0 as f32, p.1 as f32, pen.width as f32 / 2.0);
+        let dot =
+            tiny_skia::PathBuilder::from_circle(p.0 as f32, p.1 as f32, pen.width as f32 / 2.0);
         if let Some(dot) = dot {
             layer.fill(&dot, pen.color, pen.alpha, None);
         }
@@ -639,8 +640,9 @@ fn draw_bands(layer: &mut Canvas, series: &[Series], f: &Frame) {
                 stroke_run(layer, &[(x, lo), (x, hi)], &pen);
             } else {
                 let upper = run.iter().map(|&(x, _, hi)| (x, hi));
-                let outline: Vec<(f64, f64)> =
-                    upper.chain(run.iter().rev().map(|&(x, lo, _)| (x, lo))).collect();
+                let outline: Vec<(f64, f64)> = upper
+                    .chain(run.iter().rev().map(|&(x, lo, _)| (x, lo)))
+                    .collect();
                 if let Some(path) = polyline(&outline, (0.0, 0.0)) {
                     layer.fill(&path, s.color, alpha, None);
                 }

@@ -98,7 +98,11 @@ fn padded_field(values: &[f32], nlat: usize, nlon: usize, periodic: bool) -> Opt
                 (c > 0).then(|| prev[k - 1]),
                 (c + 1 < nx).then(|| prev[k + 1]),
             ];
-            let near: Vec<f64> = near.into_iter().flatten().filter(|v| v.is_finite()).collect();
+            let near: Vec<f64> = near
+                .into_iter()
+                .flatten()
+                .filter(|v| v.is_finite())
+                .collect();
             if !near.is_empty() {
                 *v = near.iter().sum::<f64>() / near.len() as f64;
             }
@@ -140,7 +144,9 @@ pub(super) fn draw_contours(
     for line in &lines {
         for ls in &line.geometry().0 {
             let pts: Vec<(f64, f64)> =
-                ls.0.iter().map(|p| ext.to_px(lay, at(&xs, p.x), at(&ys, p.y))).collect();
+                ls.0.iter()
+                    .map(|p| ext.to_px(lay, at(&xs, p.x), at(&ys, p.y)))
+                    .collect();
             if let Some(path) = polyline(&pts, (0.0, 0.0)) {
                 cv.stroke(&path, &pen, Some(&masks.ocean));
             }
@@ -166,7 +172,8 @@ pub(super) fn draw_coastlines(
     let (lo, hi) = (ext.x0, ext.x1);
     for line in coast {
         let (mut west, mut east) = (f64::INFINITY, f64::NEG_INFINITY);
-        line.iter().for_each(|p| (west, east) = (west.min(p.0), east.max(p.0)));
+        line.iter()
+            .for_each(|p| (west, east) = (west.min(p.0), east.max(p.0)));
         for shift in [-360.0, 0.0, 360.0] {
             if east + shift < lo || west + shift > hi {
                 continue;

@@ -32,7 +32,7 @@ help:
 	@echo "make hindcast             the two default hindcasts (Kaplan 2000-2013, ERSST 2016-2019): tables + figures"
 	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
 	@echo "make bench                performance measurements -> bench/results.{md,json}"
-	@echo "make deps | grids | grids-kaplan | grids-hadisst | release | lint | fuzz | test-slurm | check-tch"
+	@echo "make deps | grids | grids-kaplan | grids-hadisst | coastlines | release | lint | fuzz | test-slurm | check-tch"
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
 deps:
@@ -101,15 +101,32 @@ else \
 fi
 endef
 
+## coastlines: Natural Earth land outlines (public domain) for the maps, from the npm package
+## world-atlas (TopoJSON: land-110m.json, land-50m.json) into $(COAST_DIR), which sstcast reads
+## at run time (SSTCAST_COASTLINES overrides; see src/figures/coast.rs). Not committed: third-
+## party data. Without them (no npm, no network) maps are drawn without coastlines, with a
+## warning, so this target only warns when the fetch fails.
+COAST_DIR ?= data/world-atlas
+WORLD_ATLAS ?= world-atlas@2.0.2
+coastlines: $(COAST_DIR)/land-110m.json
+$(COAST_DIR)/land-110m.json:
+	@mkdir -p $(COAST_DIR)/.pack
+	@if command -v npm >/dev/null && (cd $(COAST_DIR)/.pack && npm pack --silent $(WORLD_ATLAS) >/dev/null) \
+	  && tar -xzf $(COAST_DIR)/.pack/world-atlas-*.tgz -C $(COAST_DIR)/.pack; then \
+	  cp $(COAST_DIR)/.pack/package/land-50m.json $(COAST_DIR)/.pack/package/LICENSE $(COAST_DIR)/.pack/package/README.md $(COAST_DIR)/; \
+	  cp $(COAST_DIR)/.pack/package/land-110m.json $(COAST_DIR)/; \
+	  rm -rf $(COAST_DIR)/.pack; echo "coastlines: $(WORLD_ATLAS) in $(COAST_DIR)"; \
+	else rm -rf $(COAST_DIR)/.pack; echo "coastlines: WARNING: could not fetch $(WORLD_ATLAS) with npm; maps will have no coastlines"; fi
+
 ## release: the one optimised build that `forecast` uses.
 release: deps
 	$(CARGO) build --release --locked
 
-forecast: release grids
+forecast: release grids coastlines
 	./target/release/sstcast forecast --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
 
 ## skill: verify the forecast of YEAR against the observations in the input (forecasts first if needed).
-skill: release grids
+skill: release grids coastlines
 	./target/release/sstcast skill --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
 
 ## hindcast: the two default hindcasts, each fitted once and forecast from every month:
@@ -119,11 +136,11 @@ skill: release grids
 HINDCAST_ARGS ?=
 hindcast: hindcast-kaplan hindcast-ersst
 
-hindcast-kaplan: release grids
+hindcast-kaplan: release grids coastlines
 	./target/release/sstcast hindcast --config pipelines/kaplan-monthly.yaml --train-end 1999-12 \
 	  --starts 2000-01..2013-10 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
 
-hindcast-ersst: release grids
+hindcast-ersst: release grids coastlines
 	./target/release/sstcast hindcast --config $(PIPELINE) --train-end 2015-12 \
 	  --starts 2016-01..2019-08 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
 
@@ -131,7 +148,7 @@ hindcast-ersst: release grids
 ## (afterok, --kill-on-invalid-dep=yes); waits and fails unless the merge job COMPLETED.
 ## Extra sbatch flags (partition, account, time, cpus): SBATCH_ARGS="--partition=x --cpus-per-task=8".
 SHARDS ?= 4
-slurm: release grids
+slurm: release grids coastlines
 	SSTCAST=./target/release/sstcast PIPELINE=$(PIPELINE) pipelines/slurm/submit $(YEAR) $(SHARDS)
 
 ## check-tch: type-check and build the libtorch backend (`--features tch`, for GPU nodes)
@@ -164,7 +181,7 @@ test-slurm: deps grids
 	SSTCAST_REQUIRE_SLURM=1 $(SLURM_LOCAL) run -- $(CARGO) test --locked --test slurm -- --nocapture
 
 ## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids.
-test: deps grids
+test: deps grids coastlines
 	$(CARGO) test --locked
 
 ## fuzz: every cargo-fuzz target (fuzz/) for FUZZ_SECONDS each; fails on any crash.

@@ -181,6 +181,22 @@ pub struct OutputsConfig {
     pub dir: PathBuf,
     /// Which files to write.
     pub formats: Vec<Format>,
+    /// Natural Earth coastlines over every map (default true; see `figures::coast` for
+    /// where the file is read from; missing: a warning, maps without coastlines).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub coastlines: bool,
+    /// `[low, high]` colour range (degC) of the forecast and observed maps; default: -2..30
+    /// on global temperature maps, else fitted to the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_range: Option<[f32; 2]>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A whole pipeline file.
@@ -311,6 +327,14 @@ impl PipelineConfig {
         }
         if self.outputs.formats.is_empty() {
             return bad("outputs.formats", "lists no format");
+        }
+        if let Some([lo, hi]) = self.outputs.color_range {
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                return bad(
+                    "outputs.color_range",
+                    "must be [low, high], finite, low < high",
+                );
+            }
         }
         if let Some(name) = &self.name {
             if name.is_empty() || name.contains('/') {

@@ -100,11 +100,12 @@ pub fn write(
     write_file(stage, dir, "hindcast.json", report.to_json().as_bytes())?;
     if rc.pipeline.outputs.formats.contains(&Format::Png) {
         let product = &hc.sessions[0].product;
-        let figures = super::hindcast_figures::draw(hc, report, &v.references[0], product)
+        let maps = super::outputs::maps(rc, &hc.sessions[0]);
+        let figures = super::hindcast_figures::draw(hc, report, &v.references[0], product, &maps)
             .map_err(|source| PipelineError::Render {
-                path: dir.join("hindcast_*.png"),
-                source,
-            })?;
+            path: dir.join("hindcast_*.png"),
+            source,
+        })?;
         for (name, png) in figures {
             write_file(stage, dir, name, &png)?;
         }

@@ -481,6 +481,30 @@ mod golden {
     }
 
     #[test]
+    fn colour_ranges_fit_the_field() {
+        let grid = |lat: Vec<f64>, lon: Vec<f64>| LatLon { lat, lon };
+        let steps = |a: f64, d: f64, n: usize| (0..n).map(|i| a + d * i as f64).collect();
+        let global = grid(steps(-88.0, 2.0, 89), steps(0.0, 2.0, 180));
+        let iceland = grid(steps(55.5, 1.0, 15), steps(-40.5, 1.0, 40));
+        let field: Vec<f32> = (0..600).map(|i| 3.0 + 7.0 * (i as f32 / 599.0)).collect();
+        let maps = Maps::default();
+        assert_eq!(maps.range(&global, &field), (-2.0, 30.0));
+        assert_eq!(maps.range(&iceland, &field), (3.0, 10.0));
+        let anomaly = Maps {
+            anomaly: true,
+            ..Maps::default()
+        };
+        let anom: Vec<f32> = field.iter().map(|v| (v - 6.0) / 4.0).collect();
+        let (lo, hi) = anomaly.range(&global, &anom);
+        assert!(lo == -hi && hi < 2.0, "{lo} {hi}");
+        let fixed = Maps {
+            range: Some((0.0, 12.0)),
+            ..Maps::default()
+        };
+        assert_eq!(fixed.range(&iceland, &field), (0.0, 12.0));
+    }
+
+    #[test]
     fn figures_are_byte_identical() {
         let (cube, fc) = fixture();
         let l = Labels {

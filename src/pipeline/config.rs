@@ -415,6 +415,29 @@ outputs:
     }
 
     #[test]
+    fn map_options_of_the_outputs_section() {
+        let path = Path::new("x.yaml");
+        let c = PipelineConfig::parse(EXAMPLE, path).unwrap();
+        assert!(c.outputs.coastlines);
+        assert_eq!(c.outputs.color_range, None);
+        let with = |extra: &str| EXAMPLE.replace("  formats:", &format!("  {extra}\n  formats:"));
+        let c = PipelineConfig::parse(&with("coastlines: false"), path).unwrap();
+        assert!(!c.outputs.coastlines);
+        let c = PipelineConfig::parse(&with("color_range: [3, 10]"), path).unwrap();
+        c.validate(path).unwrap();
+        assert_eq!(c.outputs.color_range, Some([3.0, 10.0]));
+        let c = PipelineConfig::parse(&with("color_range: [10, 3]"), path).unwrap();
+        let e = c.validate(path).unwrap_err().to_string();
+        assert!(e.contains("outputs.color_range"), "{e}");
+        let e = PipelineConfig::parse(&with("coastline: false"), path).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.contains("outputs") && e.contains("unknown field `coastline`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn first_year_is_optional() {
         let c = PipelineConfig::parse(EXAMPLE, Path::new("x.yaml")).unwrap();
         assert_eq!(c.input.first_year, None);

@@ -22,15 +22,14 @@
 //! * `ticks`: tick values and labels (linear, log, degrees), number format, contour levels;
 //! * `axes`: frame, ticks, tick labels, grid, axis labels and title;
 //! * `legend`: the line charts' legend;
-//! * `golden` (tests): the PNG bytes of representative figures, pinned.
+//!
+//! `tests/render_golden.rs` pins the PNG bytes of representative figures.
 //!
 //! Layering: render uses only std, external crates and [`crate::error_class`].
 
 mod axes;
 mod canvas;
 pub mod colormap;
-#[cfg(test)]
-mod golden;
 pub mod heatmap;
 mod legend;
 pub mod lines;

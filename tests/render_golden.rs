@@ -1,21 +1,22 @@
-//! Golden hashes of rendered figures: the drawing, pinned byte for byte.
+//! Golden hashes of rendered figures (`sstcast::render`): the drawing, pinned byte for byte.
+//! An integration test: it uses only the renderer's public API.
 //!
-//! Why: the renderer is restructured now and then (issue 11 split it into shared modules,
-//! issue 14 moved it onto `tiny-skia` and `contour`) and tuned for speed, meant to leave
-//! every pixel and every PNG byte as it was unless a change of look is deliberate. A handful of representative heatmaps (NaN land, contours, both
-//! latitude directions, periodic and regional grids, colorbar with and without a label,
-//! several sizes and colormaps) and line charts (log and linear axes, dashes, isolated points,
-//! gaps, legends in different corners, custom ticks, the vertical marker) are rendered through
-//! the public API and their PNG bytes compared, by FNV-1a hash and length, with the values
-//! recorded when the drawing was last changed on purpose. A change that moves one pixel (or
-//! the encoder's settings) fails here; when it is meant, record the new values printed by the
-//! failure in the same commit and say why.
+//! Why: the renderer is restructured now and then (issue 11 split it into shared modules, issue 14
+//! moved it onto `tiny-skia` and `contour`) and tuned for speed, meant to leave every pixel and
+//! every PNG byte as it was unless a change of look is deliberate. A handful of representative
+//! heatmaps (NaN land, contours, both latitude directions, periodic and regional grids, colorbar
+//! with and without a label, several sizes and colormaps) and line charts (log and linear axes,
+//! dashes, isolated points, gaps, legends in different corners, custom ticks, the vertical marker)
+//! are rendered through the public API and their PNG bytes compared, by FNV-1a hash and length,
+//! with the values recorded when the drawing was last changed on purpose. A change that moves one
+//! pixel (or the encoder's settings) fails here; when it is meant, record the new values printed by
+//! the failure in the same commit and say why.
 
-use super::{
+use sstcast::hash::fnv1a;
+use sstcast::render::{
     render_heatmap, render_heatmap_hatched, render_lines, Band, Colormap, HeatmapStyle,
     LineChartStyle, Series, LAND_GREY, TAB10,
 };
-use crate::hash::fnv1a;
 
 /// PNG bytes of a heatmap.
 fn heatmap(lat: &[f64], lon: &[f64], values: &[f32], style: &HeatmapStyle) -> Vec<u8> {

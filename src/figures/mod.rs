@@ -405,8 +405,8 @@ pub fn loss(id: &str, r: &FitRecord) -> Result<Vec<u8>, RenderError> {
 }
 
 /// Every figure of a run on a small synthetic forecast, pinned by the FNV-1a hash and length
-/// of its PNG bytes (recorded before issue 11's restructuring of `render`). The drawing itself
-/// is pinned by `render::golden`; this adds the figures' own choices (titles, styles, the
+/// of its PNG bytes (recorded when issue 14 moved `render` onto `tiny-skia`; the images
+/// looked at). The drawing itself is pinned by `tests/render_golden.rs`; this adds the figures' own choices (titles, styles, the
 /// series and averages they plot). When a figure is changed on purpose, record the new
 /// values printed by the failure in the same commit.
 #[cfg(test)]
@@ -533,12 +533,12 @@ mod golden {
             ("loss", loss("north", &record)),
         ];
         let want: [(&str, u64, usize); 6] = [
-            ("forecast_map", 0x209e61192b72da05, 130790),
-            ("observed_map", 0x52b5ded9542d2ae7, 101967),
+            ("forecast_map", 0xe11036cb6da006a9, 143655),
+            ("observed_map", 0x10761a00213cb9fb, 115809),
             ("error_map", 0xa96fa01fa9758737, 57478),
             ("skill_map", 0xb0aaa09479ddeaf9, 63953),
-            ("series", 0xf2cc0bad47524ce9, 168211),
-            ("loss", 0x3af7be8346cee14b, 74013),
+            ("series", 0x1f2c062dd92ff2cc, 145492),
+            ("loss", 0x88ea867b23bf0dba, 73254),
         ];
         assert_golden(&got, &want, "");
     }

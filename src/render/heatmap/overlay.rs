@@ -156,7 +156,7 @@ pub(super) fn draw_contours(
 
 /// Longitude/latitude polylines, e.g. coastlines, drawn over the map at every 360-degree
 /// shift that meets it; a polyline is split where it runs along or jumps across the
-/// antimeridian or runs along the south pole (the cuts of polygons, not coasts).
+/// antimeridian or runs south of -84.5 (the cuts of polygons, not coasts).
 pub(super) fn draw_coastlines(
     cv: &mut Canvas,
     coast: &[Vec<(f64, f64)>],
@@ -165,11 +165,13 @@ pub(super) fn draw_coastlines(
     masks: &Masks,
 ) {
     let pen = Pen::solid(COAST, COAST_WIDTH * lay.m.k.max(0.8));
-    // Polygon cuts, not coasts: along the antimeridian, across it, along the south pole.
+    // Polygon cuts, not coasts: along the antimeridian, across it, and along the bottom of
+    // Antarctica (Natural Earth closes it at -85.6 or -90; its real coast, ice fronts
+    // included, stays north of -80).
     let cut = |a: (f64, f64), b: (f64, f64)| {
-        (a.0.abs() >= 179.99 && a.0 == b.0)
+        ((a.0.abs() - 180.0).abs() < 0.01 && a.0 == b.0)
             || (a.0 - b.0).abs() > 180.0
-            || (a.1 <= -89.99 && b.1 <= -89.99)
+            || (a.1 <= -84.5 && b.1 <= -84.5)
     };
     let (lo, hi) = (ext.x0, ext.x1);
     for line in coast {

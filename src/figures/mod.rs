@@ -79,6 +79,15 @@ impl Maps {
         }
     }
 
+    /// The grid covers the globe (at least 300 degrees of longitude and 100 of latitude).
+    fn is_global(grid: &LatLon) -> bool {
+        let span = |c: &[f64]| {
+            c.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v))
+                - c.iter().fold(f64::INFINITY, |a, &v| a.min(v))
+        };
+        span(&grid.lon) >= 300.0 && span(&grid.lat) >= 100.0
+    }
+
     /// The units label of a map of the field itself.
     fn units(&self) -> String {
         let what = if self.anomaly {
@@ -166,6 +175,11 @@ pub fn error_map(fc: &Forecast, obs: &[f32], l: &Labels) -> Result<Vec<u8>, Rend
         .zip(obs)
         .map(|(f, o)| f - o)
         .collect();
+    // -2..2 on a global map (the original scale); a regional one fits its errors, centred.
+    let (vmin, vmax) = match Maps::is_global(&fc.grid) {
+        true => (-2.0, 2.0),
+        false => render::robust_range(&err, true).unwrap_or((-2.0, 2.0)),
+    };
     let style = HeatmapStyle {
         title: format!(
             "Forecast minus observed, {} ({}, sstcast)",
@@ -173,8 +187,8 @@ pub fn error_map(fc: &Forecast, obs: &[f32], l: &Labels) -> Result<Vec<u8>, Rend
             l.product
         ),
         units_label: "Forecast error (°C)".into(),
-        vmin: -2.0,
-        vmax: 2.0,
+        vmin,
+        vmax,
         contours: 0,
         colormap: Colormap::RdBuR,
         missing_color: LAND_GREY,

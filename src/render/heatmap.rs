@@ -348,6 +348,12 @@ impl Layout {
         })
     }
 
+    /// The map rectangle `[x0, y0, x1, y1]` in figure pixels.
+    fn rect(&self) -> [f64; 4] {
+        let (x0, y0) = (self.x0 as f64, self.y0 as f64);
+        [x0, y0, x0 + self.mw as f64, y0 + self.mh as f64]
+    }
+
     /// The map rectangle as axes.
     fn map(&self) -> Axes<'_> {
         Axes {
@@ -407,11 +413,10 @@ fn render_canvas(
     if let Some(hatched) = hatched {
         overlay::hatch_cells(&mut cv, hatched, &cells, &lay);
     }
-    let masks = overlay::Masks::new(&cv, &lay, &cells, values);
     let levels = levels(values, style);
-    overlay::draw_contours(&mut cv, (lat, lon), values, &levels, &ext, &lay, &masks);
+    overlay::draw_contours(&mut cv, (lat, lon), values, &levels, &ext, &lay);
     if let Some(coast) = &style.coastlines {
-        overlay::draw_coastlines(&mut cv, coast, &ext, &lay, &masks);
+        overlay::draw_coastlines(&mut cv, coast, &ext, &lay);
     }
     draw_map_axes(&mut cv, &ext, &lay);
     draw_colorbar(&mut cv, style, &lay, &levels);

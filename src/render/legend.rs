@@ -116,7 +116,7 @@ pub(crate) fn draw_legend(
             ..Pen::solid(s.color, width)
         };
         if let Some(path) = polyline(&[(hx, centre), (hx + handle, centre)], (0.0, 0.0)) {
-            cv.stroke(&path, &pen, None);
+            cv.stroke(&path, &pen);
         }
         let baseline = (centre + font.cap() / 2.0).round();
         let x = (hx + handle + text_pad).round();

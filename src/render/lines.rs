@@ -585,10 +585,10 @@ fn stroke_run(layer: &mut Canvas, run: &[(f64, f64)], pen: &Pen) {
         let dot =
             tiny_skia::PathBuilder::from_circle(p.0 as f32, p.1 as f32, pen.width as f32 / 2.0);
         if let Some(dot) = dot {
-            layer.fill(&dot, pen.color, pen.alpha, None);
+            layer.fill(&dot, pen.color, pen.alpha);
         }
     } else if let Some(path) = polyline(run, (0.0, 0.0)) {
-        layer.stroke(&path, pen, None);
+        layer.stroke(&path, pen);
     }
 }
 
@@ -644,7 +644,7 @@ fn draw_bands(layer: &mut Canvas, series: &[Series], f: &Frame) {
                     .chain(run.iter().rev().map(|&(x, lo, _)| (x, lo)))
                     .collect();
                 if let Some(path) = polyline(&outline, (0.0, 0.0)) {
-                    layer.fill(&path, s.color, alpha, None);
+                    layer.fill(&path, s.color, alpha);
                 }
             }
             run.clear();

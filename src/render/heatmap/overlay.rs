@@ -3,12 +3,13 @@
 //!
 //! Why this way:
 //! * `contour` (a port of d3-contour) treats the grid as closed: outside it, and at NaN, the
-//!   field counts as below every level, so lines would run around the grid's border and
-//!   around every coast at every level. So the grid is padded by one cell on each side
-//!   (wrapped columns on a periodic grid, so lines cross the dateline; repeated edges
-//!   otherwise), land is filled from its ocean neighbours (two passes of neighbour means,
-//!   then the ocean mean), and the lines are clipped to the ocean cells' pixels: they stop
-//!   at the coast, where matplotlib's stop half a cell earlier.
+//!   field counts as below every level, so its rings also run along the grid's border and
+//!   around every coast. A segment is kept only when the 2x2 block of samples it crosses is
+//!   inside the grid and finite, so lines stop at land like matplotlib's (and like
+//!   marching squares that skip blocks touching NaN). A periodic grid gets its last column
+//!   repeated before the first and the first after the last, so lines cross the dateline.
+//! * Lines are clipped to the map rectangle geometrically (Liang-Barsky), not with a
+//!   `tiny-skia` mask: a mask sends every stroked pixel through a slower pipeline.
 //! * The isolines come in grid-index coordinates (sample `i` at `i + 0.5`, crossings placed
 //!   by linear interpolation); they are mapped to degrees through the cell centres, so
 //!   non-uniform grids (Gaussian latitudes) are placed exactly.
@@ -16,101 +17,69 @@
 //!   360-degree shift that meets the map, so -180..180 data fit a 0..360 map and back.
 
 use super::{Extent, Layout, PixelCells};
-use crate::render::canvas::{polyline, Canvas, Pen};
-use tiny_skia::Mask;
+use crate::render::canvas::{Canvas, Pen, BLACK};
+use tiny_skia::PathBuilder;
 
 /// Contour line width and coastline width in pixels at the reference size (matplotlib's
 /// 0.5 pt at 100 dpi is 0.69 px; slightly more reads better over cells).
 const CONTOUR_WIDTH: f64 = 0.8;
-const COAST_WIDTH: f64 = 1.1;
+const COAST_WIDTH: f64 = 0.95;
 /// Coastline colour: near-black, so contours (black) and coasts read apart by width.
 const COAST: [u8; 3] = [30, 30, 30];
 /// Hatching colour and opacity.
 const HATCH: [u8; 3] = [40, 40, 40];
 const HATCH_ALPHA: f32 = 0.75;
 
-/// Where a map's pixels are: the map rectangle (`all`) and its cells with a finite value.
-pub(super) struct Masks {
-    pub(super) all: Mask,
-    pub(super) ocean: Mask,
-}
-
-impl Masks {
-    pub(super) fn new(cv: &Canvas, lay: &Layout, cells: &PixelCells, values: &[f32]) -> Self {
-        let all = cv.rect_mask(lay.x0, lay.y0, lay.mw, lay.mh);
-        let mut ocean = all.clone();
-        let w = cv.w as usize;
-        let data = ocean.data_mut();
-        for (r, &i) in cells.row.iter().enumerate() {
-            let row = (lay.y0 as usize + r) * w + lay.x0 as usize;
-            for (c, &j) in cells.col.iter().enumerate() {
-                if !values[i * cells.nlon + j].is_finite() {
-                    data[row + c] = 0;
-                }
-            }
-        }
-        Self { all, ocean }
-    }
-}
-
-/// Padded cell-centre coordinates of one axis: one more centre on each side.
-fn padded_axis(c: &[f64], periodic: bool) -> Vec<f64> {
+/// Cell-centre longitudes of a periodic grid with the last column repeated before the first
+/// and the first after the last (shifted by 360 degrees), so lines cross the seam.
+fn wrapped(c: &[f64]) -> Vec<f64> {
     let n = c.len();
-    let (before, after) = if periodic {
-        (c[n - 1] - 360.0, c[0] + 360.0)
-    } else {
-        (2.0 * c[0] - c[1], 2.0 * c[n - 1] - c[n - 2])
-    };
     let mut out = Vec::with_capacity(n + 2);
-    out.push(before);
+    out.push(c[n - 1] - 360.0);
     out.extend_from_slice(c);
-    out.push(after);
+    out.push(c[0] + 360.0);
     out
 }
 
-/// `values` padded by one cell on each side (wrapped or repeated columns, repeated rows),
-/// land filled so lines reach the coast; `None` when no value is finite.
-fn padded_field(values: &[f32], nlat: usize, nlon: usize, periodic: bool) -> Option<Vec<f64>> {
-    let (nx, ny) = (nlon + 2, nlat + 2);
-    let mut g = Vec::with_capacity(nx * ny);
-    for r in 0..ny {
-        let row = &values[r.saturating_sub(1).min(nlat - 1) * nlon..][..nlon];
-        let (first, last) = if periodic {
-            (row[nlon - 1], row[0])
-        } else {
-            (row[0], row[nlon - 1])
-        };
-        g.push(first as f64);
-        g.extend(row.iter().map(|&v| v as f64));
-        g.push(last as f64);
-    }
-    let finite: Vec<f64> = g.iter().copied().filter(|v| v.is_finite()).collect();
-    if finite.is_empty() {
-        return None;
-    }
-    for _ in 0..2 {
-        let prev = g.clone();
-        for (k, v) in g.iter_mut().enumerate().filter(|(_, v)| v.is_nan()) {
-            let (r, c) = (k / nx, k % nx);
-            let near = [
-                (r > 0).then(|| prev[k - nx]),
-                (r + 1 < ny).then(|| prev[k + nx]),
-                (c > 0).then(|| prev[k - 1]),
-                (c + 1 < nx).then(|| prev[k + 1]),
-            ];
-            let near: Vec<f64> = near
-                .into_iter()
-                .flatten()
-                .filter(|v| v.is_finite())
-                .collect();
-            if !near.is_empty() {
-                *v = near.iter().sum::<f64>() / near.len() as f64;
+/// `grid` (`nx` columns) with each NaN replaced by the mean of the nearest finite values
+/// left and right in its row (rows without any: the nearest such row above or below).
+/// Only for speed: `contour` would otherwise build rings around every coast at every
+/// level, several times the isolines' own segments, all of them dropped afterwards.
+fn filled(grid: &[f64], nx: usize) -> Vec<f64> {
+    let mut out = grid.to_vec();
+    let mut empty = Vec::new();
+    for (r, row) in out.chunks_exact_mut(nx).enumerate() {
+        let mut left = vec![f64::NAN; nx];
+        let mut last = f64::NAN;
+        for (l, &v) in left.iter_mut().zip(row.iter()) {
+            last = if v.is_finite() { v } else { last };
+            *l = last;
+        }
+        let mut next = f64::NAN;
+        for (v, &l) in row.iter_mut().zip(&left).rev() {
+            if v.is_finite() {
+                next = *v;
+            } else {
+                *v = match (l.is_finite(), next.is_finite()) {
+                    (true, true) => (l + next) / 2.0,
+                    (true, false) => l,
+                    _ => next,
+                };
             }
         }
+        if row[0].is_nan() {
+            empty.push(r);
+        }
     }
-    let mean = finite.iter().sum::<f64>() / finite.len() as f64;
-    g.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = mean);
-    Some(g)
+    let full: Vec<usize> = (0..grid.len() / nx)
+        .filter(|r| !empty.contains(r))
+        .collect();
+    for r in empty {
+        if let Some(&src) = full.iter().min_by_key(|&&f| f.abs_diff(r)) {
+            out.copy_within(src * nx..(src + 1) * nx, r * nx);
+        }
+    }
+    out
 }
 
 /// Coordinate of the grid-index position `g` (sample `i` at `i + 0.5`) on axis `c`.
@@ -120,8 +89,7 @@ fn at(c: &[f64], g: f64) -> f64 {
     c[i] + (f - i as f64) * (c[i + 1] - c[i])
 }
 
-/// Contour lines of `values` at `levels`, black, clipped to the ocean cells.
-#[allow(clippy::too_many_arguments)]
+/// Contour lines of `values` at `levels`, black, clipped to the map.
 pub(super) fn draw_contours(
     cv: &mut Canvas,
     (lat, lon): (&[f64], &[f64]),
@@ -129,27 +97,166 @@ pub(super) fn draw_contours(
     levels: &[f64],
     ext: &Extent,
     lay: &Layout,
-    masks: &Masks,
 ) {
     let (nlat, nlon) = (lat.len(), lon.len());
-    let Some(grid) = padded_field(values, nlat, nlon, ext.periodic) else {
-        return;
+    let (xs, nx) = match ext.periodic {
+        true => (wrapped(lon), nlon + 2),
+        false => (lon.to_vec(), nlon),
     };
-    let (xs, ys) = (padded_axis(lon, ext.periodic), padded_axis(lat, false));
-    let builder = contour::ContourBuilder::new(nlon + 2, nlat + 2, true);
-    let Ok(lines) = builder.lines(&grid, levels) else {
-        return;
-    };
-    let pen = Pen::solid(super::super::canvas::BLACK, CONTOUR_WIDTH * lay.m.k);
-    for line in &lines {
-        for ls in &line.geometry().0 {
-            let pts: Vec<(f64, f64)> =
-                ls.0.iter()
-                    .map(|p| ext.to_px(lay, at(&xs, p.x), at(&ys, p.y)))
-                    .collect();
-            if let Some(path) = polyline(&pts, (0.0, 0.0)) {
-                cv.stroke(&path, &pen, Some(&masks.ocean));
+    let mut grid = Vec::with_capacity(nx * nlat);
+    for row in values.chunks_exact(nlon) {
+        let row = row.iter().map(|&v| v as f64);
+        match ext.periodic {
+            true => grid.extend(
+                row.clone()
+                    .last()
+                    .into_iter()
+                    .chain(row.clone())
+                    .chain(row.take(1)),
+            ),
+            false => grid.extend(row),
+        }
+    }
+    let filled = filled(&grid, nx);
+    // A segment is kept when the 2x2 block of samples it crosses (rows `by`, `by + 1` of
+    // the band `rows`) is inside the band and finite: `contour` closes its rings around NaN
+    // and along the border of the grid it is given.
+    let finite = |bx: f64, by: f64, rows: &std::ops::Range<usize>| {
+        let (bx, by) = (bx as isize, by as isize + rows.start as isize);
+        bx >= 0
+            && by >= rows.start as isize
+            && bx + 1 < nx as isize
+            && by + 1 < rows.end as isize
+            && {
+                let k = by as usize * nx + bx as usize;
+                [k, k + 1, k + nx, k + nx + 1]
+                    .iter()
+                    .all(|&k| grid[k].is_finite())
             }
+    };
+    // Each level is traced on the band of rows whose blocks may cross it (a few rows for
+    // most levels of a zonal field: `contour` scans every cell of what it is given).
+    let bounds: Vec<(f64, f64)> = filled
+        .chunks_exact(nx)
+        .map(|r| {
+            r.iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                })
+        })
+        .collect();
+    let band = |level: f64| {
+        let may = |r: usize| {
+            let (a, b) = (bounds[r], bounds[r + 1]);
+            a.0.min(b.0) <= level && a.1.max(b.1) >= level
+        };
+        let first = (0..nlat - 1).find(|&r| may(r))?;
+        let last = (0..nlat - 1).rev().find(|&r| may(r))?;
+        Some(first..last + 2)
+    };
+    // The isolines of each level as pixel polylines clipped to the map; stroked together.
+    let rect = lay.rect();
+    let pieces: Vec<Vec<(f64, f64)>> = levels
+        .iter()
+        .flat_map(|&level| {
+            let (mut run, mut out) = (Vec::new(), Vec::new());
+            let Some(rows) = band(level) else {
+                return out;
+            };
+            let builder = contour::ContourBuilder::new(nx, rows.len(), true);
+            let part = &filled[rows.start * nx..rows.end * nx];
+            let lines = builder.lines(part, &[level]);
+            for ls in lines.iter().flatten().flat_map(|l| &l.geometry().0) {
+                for seg in ls.0.windows(2) {
+                    let (a, b) = (seg[0], seg[1]);
+                    let (mx, my) = ((a.x + b.x) / 2.0 - 0.5, (a.y + b.y) / 2.0 - 0.5);
+                    if !finite(mx.floor(), my.floor(), &rows) {
+                        clip(&mut run, rect, &mut out);
+                        continue;
+                    }
+                    let y0 = rows.start as f64;
+                    let to_px = |p: contour::Pt| ext.to_px(lay, at(&xs, p.x), at(lat, p.y + y0));
+                    if run.is_empty() {
+                        run.push(to_px(a));
+                    }
+                    run.push(to_px(b));
+                }
+                clip(&mut run, rect, &mut out);
+            }
+            out
+        })
+        .collect();
+    let mut pb = PathBuilder::new();
+    add_pieces(&mut pb, &pieces);
+    if let Some(path) = pb.finish() {
+        let pen = Pen::solid(BLACK, CONTOUR_WIDTH * lay.m.k);
+        cv.stroke(
+            &path,
+            &Pen {
+                round: false,
+                ..pen
+            },
+        );
+    }
+}
+
+/// The parts of the polyline `run` inside `rect` (x0, y0, x1, y1), pushed to `out`; `run`
+/// is emptied. Segments are clipped by Liang-Barsky.
+fn clip(run: &mut Vec<(f64, f64)>, rect: [f64; 4], out: &mut Vec<Vec<(f64, f64)>>) {
+    let mut piece: Vec<(f64, f64)> = Vec::new();
+    let mut flush = |piece: &mut Vec<(f64, f64)>| {
+        if piece.len() >= 2 {
+            out.push(std::mem::take(piece));
+        }
+        piece.clear();
+    };
+    for s in run.windows(2) {
+        let (a, b) = (s[0], s[1]);
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let sides = [
+            (-dx, a.0 - rect[0]),
+            (dx, rect[2] - a.0),
+            (-dy, a.1 - rect[1]),
+            (dy, rect[3] - a.1),
+        ];
+        let inside = sides.iter().all(|&(p, q)| {
+            if p == 0.0 {
+                return q >= 0.0;
+            }
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+            t0 <= t1
+        });
+        if !inside {
+            flush(&mut piece);
+            continue;
+        }
+        let (p, q) = (
+            (a.0 + t0 * dx, a.1 + t0 * dy),
+            (a.0 + t1 * dx, a.1 + t1 * dy),
+        );
+        if piece.last() != Some(&p) {
+            flush(&mut piece);
+            piece.push(p);
+        }
+        piece.push(q);
+    }
+    flush(&mut piece);
+    run.clear();
+}
+
+/// The polylines `pieces` as subpaths of `pb`: one stroke for all of them is much faster
+/// than one per piece.
+fn add_pieces(pb: &mut PathBuilder, pieces: &[Vec<(f64, f64)>]) {
+    for p in pieces {
+        if let [first, rest @ ..] = &p[..] {
+            pb.move_to(first.0 as f32, first.1 as f32);
+            rest.iter().for_each(|p| pb.line_to(p.0 as f32, p.1 as f32));
         }
     }
 }
@@ -162,9 +269,8 @@ pub(super) fn draw_coastlines(
     coast: &[Vec<(f64, f64)>],
     ext: &Extent,
     lay: &Layout,
-    masks: &Masks,
 ) {
-    let pen = Pen::solid(COAST, COAST_WIDTH * lay.m.k.max(0.8));
+    let mut pieces = Vec::new();
     // Polygon cuts, not coasts: along the antimeridian, across it, and along the bottom of
     // Antarctica (Natural Earth closes it at -85.6 or -90; its real coast, ice fronts
     // included, stays north of -80).
@@ -185,19 +291,24 @@ pub(super) fn draw_coastlines(
             let mut piece: Vec<(f64, f64)> = Vec::with_capacity(line.len());
             for (k, &p) in line.iter().enumerate() {
                 if k > 0 && cut(line[k - 1], p) {
-                    stroke_piece(cv, &piece, &pen, masks);
-                    piece.clear();
+                    clip(&mut piece, lay.rect(), &mut pieces);
                 }
                 piece.push(ext.to_px(lay, p.0 + shift, p.1));
             }
-            stroke_piece(cv, &piece, &pen, masks);
+            clip(&mut piece, lay.rect(), &mut pieces);
         }
     }
-}
-
-fn stroke_piece(cv: &mut Canvas, piece: &[(f64, f64)], pen: &Pen, masks: &Masks) {
-    if let Some(path) = polyline(piece, (0.0, 0.0)) {
-        cv.stroke(&path, pen, Some(&masks.all));
+    let mut pb = PathBuilder::new();
+    add_pieces(&mut pb, &pieces);
+    if let Some(path) = pb.finish() {
+        let pen = Pen::solid(COAST, COAST_WIDTH * lay.m.k.max(0.8));
+        cv.stroke(
+            &path,
+            &Pen {
+                round: false,
+                ..pen
+            },
+        );
     }
 }
 

@@ -547,8 +547,8 @@ mod golden {
             ("loss", loss("north", &record)),
         ];
         let want: [(&str, u64, usize); 6] = [
-            ("forecast_map", 0xe11036cb6da006a9, 143655),
-            ("observed_map", 0x10761a00213cb9fb, 115809),
+            ("forecast_map", 0x4e8bd397b8509214, 141768),
+            ("observed_map", 0x42beb054a2c96975, 113943),
             ("error_map", 0xa96fa01fa9758737, 57478),
             ("skill_map", 0xb0aaa09479ddeaf9, 63953),
             ("series", 0x1f2c062dd92ff2cc, 145492),

@@ -105,16 +105,12 @@ pub(super) fn draw_contours(
     };
     let mut grid = Vec::with_capacity(nx * nlat);
     for row in values.chunks_exact(nlon) {
-        let row = row.iter().map(|&v| v as f64);
-        match ext.periodic {
-            true => grid.extend(
-                row.clone()
-                    .last()
-                    .into_iter()
-                    .chain(row.clone())
-                    .chain(row.take(1)),
-            ),
-            false => grid.extend(row),
+        if ext.periodic {
+            grid.push(row[nlon - 1] as f64);
+        }
+        grid.extend(row.iter().map(|&v| v as f64));
+        if ext.periodic {
+            grid.push(row[0] as f64);
         }
     }
     let filled = filled(&grid, nx);

@@ -107,8 +107,8 @@ fn decode(text: &[u8]) -> Result<Polylines, String> {
         .collect())
 }
 
-/// The coastlines for a grid with longitudes `lon`, from [`default_dir`]; `None` (and a
-/// warning naming the file) when they cannot be read.
+/// The coastlines for a grid with longitudes `lon`, from [`default_dir`]; `None` (and, once
+/// per process, a warning naming the file) when they cannot be read.
 pub fn for_grid(lon: &[f64]) -> Option<Arc<Polylines>> {
     let step = lon
         .windows(2)
@@ -118,9 +118,14 @@ pub fn for_grid(lon: &[f64]) -> Option<Arc<Polylines>> {
     match read(&path) {
         Ok(c) => Some(Arc::new(c)),
         Err(e) => {
-            tracing::warn!(
-                "{e}; maps are drawn without coastlines (run `make coastlines`, or set SSTCAST_COASTLINES)"
-            );
+            // Once per process: a run asks for every map it draws.
+            static WARNED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(
+                    "{e}; maps are drawn without coastlines (run `make coastlines`, or set SSTCAST_COASTLINES)"
+                );
+            }
             None
         }
     }

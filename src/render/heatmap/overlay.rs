@@ -15,6 +15,11 @@
 //!   non-uniform grids (Gaussian latitudes) are placed exactly.
 //! * Coastlines (longitude/latitude polylines, any longitude convention) are drawn at every
 //!   360-degree shift that meets the map, so -180..180 data fit a 0..360 map and back.
+//! * Speed (the render is benchmarked against matplotlib): land is filled along its rows
+//!   before tracing (no rings around every coast to drop), each level is traced only on the
+//!   band of rows that can cross it, and all contours are one path and all coasts another,
+//!   stroked thinner than a pixel (`tiny-skia` hairlines) with miter joins (round joins on
+//!   thousands of coastline vertices cost several milliseconds).
 
 use super::{Extent, Layout, PixelCells};
 use crate::render::canvas::{Canvas, Pen, BLACK};

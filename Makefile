@@ -21,15 +21,16 @@ HADISST_MIRROR ?= $(if $(wildcard ../shared/grids/hadisst-north-atlantic),../sha
 CARGO ?= cargo
 
 DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev netcdf-bin gdal-bin \
-                python3-venv libudunits2-0 unzip curl ca-certificates
+                python3-venv libudunits2-0 unzip curl ca-certificates \
+                chromium chromium-driver python3-selenium python3-gdal
 
-.PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst test deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
+.PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst hindcast-hadisst test interop-venv deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch coastlines
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
 	@echo "make test                 run the test suite"
 	@echo "make skill YEAR=2018      verify the forecast of YEAR (tables + figures)"
-	@echo "make hindcast             the two default hindcasts (Kaplan 2000-2013, ERSST 2016-2019): tables + figures"
+	@echo "make hindcast             the three default hindcasts (Kaplan 2000-2013, ERSST 2016-2019, HadISST annual 1995-2010)"
 	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
 	@echo "make bench                performance measurements -> bench/results.{md,json}"
 	@echo "make deps | grids | grids-kaplan | grids-hadisst | coastlines | release | lint | fuzz | test-slurm | check-tch"
@@ -129,12 +130,14 @@ forecast: release grids coastlines
 skill: release grids coastlines
 	./target/release/sstcast skill --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
 
-## hindcast: the two default hindcasts, each fitted once and forecast from every month:
-## Kaplan tropical Pacific (training to 1999-12, starts 2000-01..2013-10) and ERSST global
-## (training to 2015-12, starts 2016-01..2019-08). Outputs in outputs/<pipeline>/hindcast_<A>_<B>/;
-## the tables are printed. HINDCAST_ARGS adds flags (e.g. --refit yearly, --every 12).
+## hindcast: the three default hindcasts, each fitted once and forecast from every start:
+## Kaplan tropical Pacific (training to 1999-12, monthly starts 2000-01..2013-10), ERSST global
+## (training to 2015-12, monthly starts 2016-01..2019-08) and HadISST around Iceland in annual
+## mode (training to 1994, yearly starts 1995..2010). Outputs in
+## outputs/<pipeline>/hindcast_<A>_<B>/; the tables are printed. HINDCAST_ARGS adds flags
+## (e.g. --refit yearly, --every 12).
 HINDCAST_ARGS ?=
-hindcast: hindcast-kaplan hindcast-ersst
+hindcast: hindcast-kaplan hindcast-ersst hindcast-hadisst
 
 hindcast-kaplan: release grids coastlines
 	./target/release/sstcast hindcast --config pipelines/kaplan-monthly.yaml --train-end 1999-12 \
@@ -143,6 +146,10 @@ hindcast-kaplan: release grids coastlines
 hindcast-ersst: release grids coastlines
 	./target/release/sstcast hindcast --config $(PIPELINE) --train-end 2015-12 \
 	  --starts 2016-01..2019-08 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
+
+hindcast-hadisst: release grids-hadisst coastlines
+	./target/release/sstcast hindcast --config pipelines/hadisst-iceland-annual.yaml --train-end 1994 \
+	  --starts 1995-01..2010-01 --every 12 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
 
 ## slurm: YEAR as a SHARDS-task Slurm job array (sstcast forecast --shard) plus a merge job
 ## (afterok, --kill-on-invalid-dep=yes); waits and fails unless the merge job COMPLETED.
@@ -180,9 +187,24 @@ test-slurm: deps grids
 	$(CARGO) test --locked --test slurm --no-run
 	SSTCAST_REQUIRE_SLURM=1 $(SLURM_LOCAL) run -- $(CARGO) test --locked --test slurm -- --nocapture
 
-## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids.
-test: deps grids coastlines
-	$(CARGO) test --locked
+## test: unit tests on self-written fixtures + the end-to-end test on the ERSST grids, and the
+## interoperability test (tests/interop.rs): xarray and rioxarray read a forecast's NetCDF
+## and GeoTIFF alike, in the venv of interop-venv. python3-gdal (deps) brings GDAL's COG
+## validator for tests/cog.rs and forecast_ersst.rs.
+test: deps grids coastlines interop-venv
+	SSTCAST_REQUIRE_BROWSER=1 SSTCAST_INTEROP_PYTHON="$(INTEROP_VENV)/bin/python" $(CARGO) test --locked
+
+## interop-venv: xarray, netCDF4 and rioxarray from PyPI in a venv outside the clone (about
+## 400 MB, 30 s the first time; reused after). Fails when they cannot be installed: the test
+## needs them.
+INTEROP_VENV ?= $(HOME)/.cache/sstcast-interop-venv
+INTEROP_PACKAGES := "xarray>=2024.1" "netCDF4>=1.6" "rioxarray>=0.15"
+interop-venv:
+	@v="$(INTEROP_VENV)"; py="$$v/bin/python"; \
+	if [ -x "$$py" ] && "$$py" -c 'import xarray, netCDF4, rioxarray' 2>/dev/null; then echo "interop-venv: ready in $$v"; exit 0; fi; \
+	echo "interop-venv: installing xarray, netCDF4, rioxarray into $$v"; \
+	{ [ -x "$$py" ] || python3 -m venv "$$v"; } && "$$py" -m pip install -q $(INTEROP_PACKAGES) \
+	  || { echo "interop-venv: ERROR: could not install xarray, netCDF4 and rioxarray into $$v (pip output above)"; exit 1; }
 
 ## fuzz: every cargo-fuzz target (fuzz/) for FUZZ_SECONDS each; fails on any crash.
 ## libFuzzer needs -Z flags: the stable toolchain accepts them with RUSTC_BOOTSTRAP=1.

@@ -17,7 +17,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 
-use crate::model::fused::Weights;
+use crate::model::fused::{TrainBatch, Weights};
 use crate::model::{ModelShape, Seq2Seq};
 use crate::train::fused::Trainer;
 use crate::train::{optimizer, step, DeviceChoice, Engine};
@@ -49,14 +49,15 @@ enum Inner {
         trainer: Trainer,
         x: Vec<f32>,
         y: Vec<f32>,
-        damping: Vec<f32>,
+        base: Vec<f32>,
+        horizon: usize,
     },
     Burn {
         model: Option<Seq2Seq>,
         optim: ModuleOptimizer,
         x: Tensor<3>,
         y: Tensor<3>,
-        damping: Tensor<2>,
+        base: Tensor<3>,
         learning_rate: f64,
     },
 }
@@ -90,22 +91,28 @@ impl TrainStep {
             xs.extend_from_slice(&v[..s.window * c]);
             ys.extend_from_slice(&v[s.window * c..]);
         }
-        let damping: Vec<f32> = (0..s.horizon * c)
-            .map(|k| 0.9f32.powi((k / c) as i32 + 1))
-            .collect();
+        // Damped persistence of each window's last step, as the fits' baseline.
+        let mut base = Vec::with_capacity(ys.len());
+        for b in 0..s.batch {
+            let last = &xs[(b * s.window + s.window - 1) * c..(b * s.window + s.window) * c];
+            for lead in 0..s.horizon {
+                base.extend(last.iter().map(|v| v * 0.9f32.powi(lead as i32 + 1)));
+            }
+        }
         let inner = match engine {
             Engine::Fused => Inner::Fused {
                 trainer: Trainer::new(Weights::from_model(&model), s.learning_rate, s.l2),
                 x: xs,
                 y: ys,
-                damping,
+                base,
+                horizon: s.horizon,
             },
             Engine::Burn => Inner::Burn {
                 model: Some(model),
                 optim: optimizer(s.l2),
                 x: Tensor::from_data(TensorData::new(xs, [s.batch, s.window, c]), &device),
                 y: Tensor::from_data(TensorData::new(ys, [s.batch, s.horizon, c]), &device),
-                damping: Tensor::from_data(TensorData::new(damping, [s.horizon, c]), &device),
+                base: Tensor::from_data(TensorData::new(base, [s.batch, s.horizon, c]), &device),
                 learning_rate: s.learning_rate,
             },
         };
@@ -119,18 +126,26 @@ impl TrainStep {
                 trainer,
                 x,
                 y,
-                damping,
-            } => trainer.step(x, y, damping),
+                base,
+                horizon,
+            } => trainer.step(&TrainBatch {
+                x,
+                y,
+                base,
+                fed: None,
+                horizon: *horizon,
+            }),
             Inner::Burn {
                 model,
                 optim,
                 x,
                 y,
-                damping,
+                base,
                 learning_rate,
             } => {
                 let m = model.take().expect("model present between steps");
-                let (m, loss) = step(m, optim, *learning_rate, x.clone(), y.clone(), damping);
+                let batch = [x.clone(), y.clone(), base.clone()];
+                let (m, loss) = step(m, optim, *learning_rate, batch, None);
                 *model = Some(m);
                 loss
             }

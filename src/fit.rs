@@ -29,6 +29,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use crate::dataset::drivers::Drivers;
 use crate::dataset::prep::{training_steps, DatasetError};
 use crate::dataset::Normaliser;
 use crate::error_class::ErrorClass;
@@ -61,6 +62,9 @@ pub struct FitPlan {
     pub starts: Vec<Period>,
     /// Keep every ensemble member's forecast ([`RegionForecast::members`]) besides the mean.
     pub keep_members: bool,
+    /// Leading principal components of the whole domain's anomalies given to every region's
+    /// model as extra channels ([`crate::dataset::drivers`]); 0 = the region's cells only.
+    pub drivers: usize,
 }
 
 impl FitPlan {
@@ -258,11 +262,22 @@ pub fn fit_regions(
         ),
         None => tracing::debug!("{} regions to fit", todo.len()),
     }
+    // The domain's leading modes, fitted once for all regions (and identically in every
+    // Slurm shard), only when something is left to fit.
+    let drivers = (plan.drivers > 0 && !todo.is_empty())
+        .then(|| Drivers::fit(cube, steps, plan.drivers, plan.trend_slope));
+    if let Some(d) = &drivers {
+        tracing::info!(
+            "drivers: {} leading modes of the domain's anomalies explain {:.0}% of their variance",
+            d.modes(),
+            100.0 * d.explained.iter().sum::<f64>()
+        );
+    }
     let fit_one = |i: usize| -> Result<Option<RegionFit>, FitError> {
         if stop() {
             return Ok(None);
         }
-        let f = fit_region(cube, steps, &starts, &regions[i], plan)?;
+        let f = fit_region(cube, steps, &starts, &regions[i], plan, drivers.as_ref())?;
         cache.save(&f)?;
         progress(&f);
         Ok(Some(f))
@@ -333,19 +348,29 @@ fn fit_region(
     starts: &[Period],
     region: &Region,
     plan: &FitPlan,
+    drivers: Option<&Drivers>,
 ) -> Result<RegionFit, FitError> {
     let ch = region.cells.len();
     // The training series, cut at the origin: nothing later is ever read for training.
     let raw = cube.series(steps, &region.cells);
     let norm = Normaliser::fit_with_trend(&raw, ch, cube.start, cube.freq, plan.trend_slope);
-    let series = norm.encode_series(&raw, cube.start);
+    let cells = norm.encode_series(&raw, cube.start);
+    // The model's channels: the region's cells, then the domain's drivers (if any).
+    let extra = drivers.map_or(0, Drivers::modes);
+    let width = ch + extra;
+    let series = Drivers::append(drivers, &cells, ch, 0);
     let shape = ModelShape {
-        channels: ch,
+        channels: width,
         ..plan.shape
     };
+    let window = plan.settings.window;
     let inputs: Vec<Vec<f32>> = starts
         .iter()
-        .map(|&s| start_input(cube, &series, steps, s, region, &norm, plan.settings.window))
+        .map(|&s| {
+            let own = start_input(cube, &cells, steps, s, region, &norm, window);
+            let first = (s.0 - cube.start.0) as usize - window;
+            Drivers::append(drivers, &own, ch, first)
+        })
         .collect();
     let members = plan.ensemble.max(1);
     let per_start = plan.settings.horizon * ch;
@@ -354,14 +379,25 @@ fn fit_region(
     let mut fits = Vec::with_capacity(members);
     for member in 0..members {
         let seed = plan.seed.wrapping_add(member as u64) ^ fnv1a(region.id.as_bytes());
-        let fit =
-            train::fit(&series, shape, &plan.settings, seed).map_err(|source| FitError::Train {
+        let training = train::Series {
+            values: &series,
+            start: cube.start,
+            freq: cube.freq,
+        };
+        let fit = train::fit(training, shape, &plan.settings, seed).map_err(|source| {
+            FitError::Train {
                 region: region.id.clone(),
                 source,
-            })?;
+            }
+        })?;
         let mut own = Vec::with_capacity(mean.len());
-        for input in &inputs {
-            own.extend(train::predict(&fit, input, ch, plan.settings.device));
+        for (input, start) in inputs.iter().zip(starts) {
+            let last = Period(start.0 - 1);
+            let out = train::predict(&fit, input, width, last, plan.settings.device);
+            // The cells' forecasts; the drivers' own forecasts only fed the decoder.
+            for lead in out.chunks(width) {
+                own.extend_from_slice(&lead[..ch]);
+            }
         }
         for (m, p) in mean.iter_mut().zip(&own) {
             *m += p / members as f32;
@@ -477,6 +513,8 @@ mod tests {
                 validation: 12,
                 patience: 5,
                 min_improvement: 0.0,
+                baseline: crate::train::BaselineKind::Seasonal { prior: 4.0 },
+                decoder: crate::train::DecoderTraining::FreeRunning,
                 device: DeviceChoice::Cpu,
             },
             ensemble: 1,
@@ -485,6 +523,7 @@ mod tests {
             trend_slope: 0.0,
             starts: Vec::new(),
             keep_members: false,
+            drivers: 2,
         }
     }
 

@@ -137,8 +137,76 @@ fn lay_out(
     }
 }
 
+/// Which regions forecast with trained weights: the validation gate's outcome over a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateSummary {
+    /// Regions where every ensemble member kept trained weights.
+    pub all: usize,
+    /// Regions where some members did.
+    pub some: usize,
+    /// Regions where no member did: their forecast is the untrained baseline.
+    pub none: Vec<String>,
+}
+
+impl GateSummary {
+    /// The summary of `(region id, record)` pairs.
+    pub fn of<'a>(records: impl IntoIterator<Item = (&'a str, &'a crate::fit::FitRecord)>) -> Self {
+        let mut g = Self::default();
+        for (id, r) in records {
+            let kept = r.best_epochs.iter().filter(|&&e| e > 0).count();
+            if kept == 0 {
+                g.none.push(id.to_string());
+            } else if kept == r.best_epochs.len() {
+                g.all += 1;
+            } else {
+                g.some += 1;
+            }
+        }
+        g
+    }
+
+    /// One sentence for tables and file comments.
+    pub fn sentence(&self) -> String {
+        let total = self.all + self.some + self.none.len();
+        let mut s = format!(
+            "Trained weights kept by the validation gate: all members in {} of {total} regions, some in {}, none in {}",
+            self.all,
+            self.some,
+            self.none.len()
+        );
+        if !self.none.is_empty() {
+            s.push_str(" (these forecast the untrained baseline, damped persistence: ");
+            s.push_str(&self.none.join(", "));
+            s.push(')');
+        }
+        s.push('.');
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// The gate summary counts members that kept trained weights (epoch > 0) and names the
+    /// regions left at the baseline.
+    #[test]
+    fn gate_summary_counts_kept_members() {
+        let rec = |epochs: &[usize]| crate::fit::FitRecord {
+            best_epochs: epochs.to_vec(),
+            ..Default::default()
+        };
+        let (a, b, c) = (rec(&[3, 5]), rec(&[0, 2]), rec(&[0, 0]));
+        let g = GateSummary::of([("a", &a), ("b", &b), ("c", &c)]);
+        assert_eq!(
+            (g.all, g.some, g.none.clone()),
+            (1, 1, vec!["c".to_string()])
+        );
+        let s = g.sentence();
+        assert!(
+            s.contains("all members in 1 of 3") && s.contains(": c)"),
+            "{s}"
+        );
+    }
+
     use super::*;
     use crate::grid::tests::cube;
 

@@ -70,6 +70,159 @@ impl LatLon {
     }
 }
 
+/// How far a coordinate may sit from the position a regular axis gives it, as a fraction of
+/// the step: 1%. Real products store coordinates as float32, so a 0.8333...-degree axis reads
+/// back with steps of 0.8333282 and 0.8333359 (one float32 ulp at 180 degrees is 1.5e-5); a
+/// check against a relative 1e-6 of the step refuses every such file. 1% of a cell is far
+/// above float32 rounding for any cell wider than 0.003 degrees, and far below anything a
+/// reader of a map or a GeoTIFF could see; a Gaussian or stretched grid is off by much more.
+pub const REGULAR_RTOL: f64 = 0.01;
+
+/// A coordinate axis that is not evenly spaced (within [`REGULAR_RTOL`] of its step).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Irregular {
+    /// Fewer than two coordinates, or non-finite ones, or not strictly monotonic.
+    #[error("{axis}: {message}")]
+    Degenerate {
+        /// `latitude` or `longitude`.
+        axis: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// One coordinate is off the regular axis.
+    #[error("{axis} {value} at index {index} is {offset:.3e} degrees from the regular axis of step {step} (more than {} of a step)", pct(REGULAR_RTOL))]
+    Uneven {
+        /// `latitude` or `longitude`.
+        axis: &'static str,
+        /// The index of the worst coordinate.
+        index: usize,
+        /// Its value.
+        value: f64,
+        /// Its distance from the regular position.
+        offset: f64,
+        /// The step of the fitted regular axis.
+        step: f64,
+    },
+}
+
+fn pct(f: f64) -> String {
+    format!("{}%", f * 100.0)
+}
+
+/// A regular axis fitted to coordinates: `first + i * step` is coordinate `i`'s position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegularAxis {
+    /// Position of coordinate 0.
+    pub first: f64,
+    /// Signed step.
+    pub step: f64,
+}
+
+/// Fits a regular axis to strictly monotonic coordinates `c` and checks that every one lies
+/// within [`REGULAR_RTOL`] of a step from its position.
+///
+/// The step and the first position are a least-squares fit (float32 rounding averages out
+/// rather than the end points deciding), then snapped to round values when those fit as well:
+/// a step whose inverse is a multiple of 0.001 (1/1.2 = 0.8333..., 0.25, 2) and a first cell
+/// edge on a multiple of half a step (0 or -180 rather than -1.5e-5). So a float32 grid is
+/// georeferenced as the grid its producer meant.
+pub fn regular_axis(axis: &'static str, c: &[f64]) -> Result<RegularAxis, Irregular> {
+    let degenerate = |message: String| Irregular::Degenerate { axis, message };
+    if c.len() < 2 {
+        return Err(degenerate(format!(
+            "need at least 2 coordinates to define a step, got {}",
+            c.len()
+        )));
+    }
+    if let Some(v) = c.iter().find(|v| !v.is_finite()) {
+        return Err(degenerate(format!("non-finite coordinate {v}")));
+    }
+    let up = c.windows(2).all(|w| w[1] > w[0]);
+    if !up && !c.windows(2).all(|w| w[1] < w[0]) {
+        return Err(degenerate("coordinates are not strictly monotonic".into()));
+    }
+    // Least squares of c[i] = a + b i.
+    let n = c.len() as f64;
+    let mean_i = (n - 1.0) / 2.0;
+    let mean_c = c.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, &v) in c.iter().enumerate() {
+        let di = i as f64 - mean_i;
+        sxy += di * (v - mean_c);
+        sxx += di * di;
+    }
+    let step = sxy / sxx;
+    let fitted = RegularAxis {
+        first: mean_c - step * mean_i,
+        step,
+    };
+    let snapped = snap(fitted);
+    let worst = |a: RegularAxis| {
+        c.iter()
+            .enumerate()
+            .map(|(i, &v)| (i, (v - (a.first + a.step * i as f64)).abs()))
+            .max_by(|x, y| x.1.total_cmp(&y.1))
+            .expect("at least two coordinates")
+    };
+    let tol = REGULAR_RTOL * step.abs();
+    let (index, offset) = worst(fitted);
+    if offset <= tol {
+        // The round values only where they fit about as well as the fit itself, or within
+        // the float32 resolution of the coordinates (a fit through a few float32 values
+        // absorbs their rounding): a long axis whose true step is not round must not drift
+        // by the rounding.
+        let rounded = worst(snapped).1;
+        let largest = c.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let f32_ulp = largest * f64::from(f32::EPSILON);
+        return Ok(if rounded <= 2.0 * offset + f32_ulp + 1e-9 * step.abs() {
+            snapped
+        } else {
+            fitted
+        });
+    }
+    Err(Irregular::Uneven {
+        axis,
+        index,
+        value: c[index],
+        offset,
+        step,
+    })
+}
+
+/// `a` with its step and first cell edge rounded to the values a producer would have meant
+/// (see [`regular_axis`]), where they are within a float32 rounding of it.
+fn snap(a: RegularAxis) -> RegularAxis {
+    let inv = 1.0 / a.step.abs();
+    let inv_round = (inv * 1000.0).round() / 1000.0;
+    let step = if inv_round > 0.0 && (inv - inv_round).abs() <= 1e-5 * inv {
+        (1.0 / inv_round).copysign(a.step)
+    } else {
+        a.step
+    };
+    let half = step.abs() / 2.0;
+    let edge = a.first - step / 2.0;
+    let edge_round = (edge / half).round() * half;
+    let edge = if (edge - edge_round).abs() <= 1e-3 * half {
+        edge_round
+    } else {
+        edge
+    };
+    RegularAxis {
+        first: edge + step / 2.0,
+        step,
+    }
+}
+
+impl LatLon {
+    /// The regular axes of this grid, `(latitude, longitude)`, or why it has none.
+    pub fn regular(&self) -> Result<(RegularAxis, RegularAxis), Irregular> {
+        Ok((
+            regular_axis("latitude", &self.lat)?,
+            regular_axis("longitude", &self.lon)?,
+        ))
+    }
+}
+
 /// A contiguous time series of SST maps in the canonical orientation.
 #[derive(Debug, Clone)]
 pub struct Cube {
@@ -269,6 +422,82 @@ pub(crate) mod tests {
         };
         let w = g.area_weights();
         assert!((w[0] - 0.5).abs() < 1e-12 && (w[3] - 1.0).abs() < 1e-12);
+    }
+
+    /// Float32 coordinates of a 0.8333...-degree axis (steps 0.8333282 and 0.8333359) are
+    /// regular, and georeferenced as the axis meant: step 1/1.2, edges on whole degrees.
+    #[test]
+    fn float32_axes_are_regular_and_snapped() {
+        let lon: Vec<f64> = (0..432)
+            .map(|j| ((j as f64 + 0.5) / 1.2 - 180.0) as f32 as f64)
+            .collect();
+        let steps: Vec<f64> = lon.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(steps.iter().any(|&d| d != steps[0]), "float32 steps vary");
+        let a = regular_axis("longitude", &lon).unwrap();
+        assert_eq!(a.step, 1.0 / 1.2);
+        assert_eq!(a.first - a.step / 2.0, -180.0);
+        // A latitude band stored north to south.
+        let lat: Vec<f64> = (0..24)
+            .map(|i| (10.0 - (i as f64 + 0.5) / 1.2) as f32 as f64)
+            .collect();
+        let a = regular_axis("latitude", &lat).unwrap();
+        assert_eq!((a.step, a.first + 0.5 / 1.2), (-1.0 / 1.2, 10.0));
+        // Exact axes keep their values (ERSST).
+        let a = regular_axis(
+            "latitude",
+            &(0..89).map(|i| 88.0 - 2.0 * i as f64).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!((a.first, a.step), (88.0, -2.0));
+        // A short float32 axis (a least-squares line through 5 values absorbs their rounding).
+        let short: Vec<f64> = (0..5)
+            .map(|i| (5.0 - (i as f64 + 0.5) / 1.2) as f32 as f64)
+            .collect();
+        let a = regular_axis("latitude", &short).unwrap();
+        assert_eq!((a.step, a.first + 0.5 / 1.2), (-1.0 / 1.2, 5.0));
+        // A step that is not round stays as fitted.
+        let odd: Vec<f64> = (0..50).map(|i| 3.0 + 0.7123 * i as f64).collect();
+        let a = regular_axis("longitude", &odd).unwrap();
+        assert!((a.step - 0.7123).abs() < 1e-12 && (a.first - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn uneven_axes_are_refused_naming_the_axis_and_index() {
+        // Gaussian-like latitudes: spacing grows by 5% per row.
+        let mut lat = vec![0.0];
+        for i in 0..20 {
+            lat.push(lat[i] - 1.0 * 1.05f64.powi(i as i32));
+        }
+        let e = regular_axis("latitude", &lat).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Irregular::Uneven {
+                    axis: "latitude",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("latitude") && e.to_string().contains("1%"),
+            "{e}"
+        );
+        // One coordinate 2% of a step off.
+        let mut lon: Vec<f64> = (0..10).map(|j| j as f64).collect();
+        lon[4] += 0.02;
+        match regular_axis("longitude", &lon).unwrap_err() {
+            Irregular::Uneven { index, .. } => assert_eq!(index, 4),
+            e => panic!("{e}"),
+        }
+        lon[4] = 4.005; // half a percent: float noise of a kind, accepted
+        regular_axis("longitude", &lon).unwrap();
+        for bad in [vec![1.0], vec![0.0, f64::NAN], vec![0.0, 2.0, 1.0]] {
+            assert!(matches!(
+                regular_axis("longitude", &bad),
+                Err(Irregular::Degenerate { .. })
+            ));
+        }
     }
 
     #[test]

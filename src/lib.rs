@@ -8,7 +8,7 @@
 //! main, sstcast-bench                      the binaries
 //! cli, bench                               flags -> validated run config, exit codes; bench harness
 //! pipeline                                 config, run key, outputs, provenance, sessions
-//! figures, ops                             which figures a run draws; lock, signals, checkpoints, shards
+//! figures, ops, report                     which figures a run draws; lock, signals, checkpoints, shards; report.html
 //! verify                                   skill against climatology, persistence, damped persistence
 //! forecast                                 the assembled forecast on the grid
 //! fit                                      all regions in parallel, ensembles
@@ -22,8 +22,9 @@
 //! A run reads with [`io::netcdf`] into a [`grid::Cube`], repairs and cuts it
 //! ([`dataset::gaps`], [`dataset::prep`]), builds the [`region`]s, fits them ([`fit`], each
 //! with [`train`] on a [`model`]), assembles the [`forecast`], writes it ([`io`], [`render`]
-//! through [`figures`]) and verifies it ([`verify`]); [`pipeline`] sequences this, [`ops`]
-//! makes it resumable and shardable, [`cli`] turns flags into a run.
+//! through [`figures`]) and verifies it ([`verify`]), and puts it all on one page
+//! ([`report`]: `report.html`); [`pipeline`] sequences this, [`ops`] makes it resumable and
+//! shardable, [`cli`] turns flags into a run.
 
 pub mod bench;
 pub mod cli;
@@ -40,6 +41,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod region;
 pub mod render;
+pub mod report;
 pub mod sys;
 pub mod time;
 pub mod train;

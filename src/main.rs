@@ -212,11 +212,26 @@ impl Progress {
                 b.inc(1);
                 b.set_message(format!("last: {} (loss {loss:.3})", r.id));
             }
-            None => tracing::info!(
-                "fitted {} ({} cells, final training loss {loss:.4})",
-                r.id,
-                r.cells.len()
-            ),
+            None => {
+                let rec = &fit.record;
+                let kept = rec.best_epochs.iter().filter(|&&e| e > 0).count();
+                let val = match (
+                    rec.val_losses.first(),
+                    rec.val_losses.iter().copied().reduce(f32::min),
+                ) {
+                    (Some(&base), Some(best)) => format!(
+                        "; validation loss {base:.4} untrained, {best:.4} best ({:+.1}%)",
+                        100.0 * (best / base - 1.0)
+                    ),
+                    _ => String::new(),
+                };
+                tracing::info!(
+                    "fitted {} ({} cells, final training loss {loss:.4}{val}; trained weights kept by {kept} of {} members)",
+                    r.id,
+                    r.cells.len(),
+                    rec.best_epochs.len()
+                )
+            }
         }
     }
 

@@ -39,8 +39,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("forecast", &["forecast"]),
     // skill against the references
     ("verify", &["verify"]),
-    // which figures a run draws; lock, signals, checkpoints, shards
-    ("figures and operations", &["figures", "ops"]),
+    // which figures a run draws; lock, signals, checkpoints, shards; the HTML report page
+    ("figures and operations", &["figures", "ops", "report"]),
     // config, run key, outputs, provenance, sessions
     ("pipeline", &["pipeline"]),
     // flags -> run config, exit codes; the benchmark harness

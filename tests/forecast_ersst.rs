@@ -101,6 +101,41 @@ fn forecast_2018_on_ersst_writes_checked_outputs() {
         "GeoTIFF and NetCDF hold the same values"
     );
 
+    // A Cloud-Optimized GeoTIFF (GDAL's validator), bounds as before: 2-degree cells
+    // centred on -180..178 and 88..-88, edges -181..179 and -89..89.
+    let tif = dir.join("sst_forecast_2018.tif");
+    validate_cog(&tif).unwrap_or_else(|r| panic!("not a valid COG:\n{r}"));
+    let info = gdalinfo(&tif);
+    assert!(info.contains("LAYOUT=COG"), "{info}");
+    assert_eq!(gdal_corner(&info, "Upper Left"), (-181.0, 89.0));
+    assert_eq!(gdal_corner(&info, "Lower Right"), (179.0, -89.0));
+    assert_eq!(
+        ds.metadata_item("boxes", "").as_deref(),
+        Some("iceland-south, nino34, tasman")
+    );
+
+    // report.html: every figure embedded, the skill table, the provenance; and it works in a
+    // real browser (images load, no error, no request, fits a phone, prints).
+    let html = assert_report_embeds_every_figure(&dir);
+    for want in [
+        "Skill of the 2018 forecast",
+        "<th class=\"r\">RMSE model</th>",
+        "run key",
+        "sstcast 0.",
+        "name: small",
+        "sst_forecast_2018.tif",
+    ] {
+        assert!(html.contains(want), "{want} missing from report.html");
+    }
+    assert_eq!(
+        html.matches("<figure ").count(),
+        10,
+        "every figure of the run"
+    );
+    if let Some(r) = browser_check(&dir.join("report.html"), "forecast-2018") {
+        r.unwrap_or_else(|e| panic!("report.html in a browser: {e}"));
+    }
+
     // PNG: the heatmap, at its nominal size.
     let png = image::open(dir.join("sst_forecast_2018.png")).unwrap();
     assert_eq!((png.width(), png.height()), (1400, 750));
@@ -142,6 +177,8 @@ fn forecast_does_not_depend_on_data_from_the_forecast_year_on() {
     // With observations of 2018 in the input the run verifies itself; without, it cannot.
     assert!(a.join("skill_2018.md").exists());
     assert!(!b.join("skill_2018.md").exists());
+    let page = assert_report_embeds_every_figure(&b);
+    assert!(!page.contains("Skill of the") && page.contains("no observations of 2018"));
     // Verifying the stored forecast later, once observations exist, gives the same table.
     let cfg = pipeline(
         tmp.path(),
@@ -157,6 +194,10 @@ fn forecast_does_not_depend_on_data_from_the_forecast_year_on() {
         std::fs::read_to_string(a.join("skill_2018.md")).unwrap(),
         std::fs::read_to_string(b.join("skill_2018.md")).unwrap()
     );
+    // Its page now has the table and every figure: the new ones and the stored forecast's.
+    let page = assert_report_embeds_every_figure(&b);
+    assert!(page.contains("Skill of the 2018 forecast"));
+    assert_eq!(listing(&a), listing(&b));
 }
 
 #[test]

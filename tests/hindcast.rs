@@ -7,7 +7,16 @@ mod common;
 
 use common::*;
 
-const FILES: [&str; 3] = ["hindcast.json", "hindcast.md", "hindcast.nc"];
+const FILES: [&str; 8] = [
+    "hindcast.json",
+    "hindcast.md",
+    "hindcast.nc",
+    "hindcast_acc.png",
+    "hindcast_nino34.png",
+    "hindcast_rmse.png",
+    "hindcast_skill_map.png",
+    "report.html",
+];
 
 #[test]
 fn hindcast_writes_verified_outputs_and_resumes() {
@@ -52,6 +61,12 @@ fn hindcast_writes_verified_outputs_and_resumes() {
             md.to_lowercase().contains(&method.to_lowercase()),
             "{method}: {md}"
         );
+    }
+    let html = assert_report_embeds_every_figure(&out);
+    assert!(html.contains("Skill over the starts") && html.contains("fit 1: training, run key"));
+    assert!(html.contains("<td>mean</td>"), "the table's rows");
+    if let Some(r) = browser_check(&out.join("report.html"), "hindcast") {
+        r.unwrap_or_else(|e| panic!("report.html in a browser: {e}"));
     }
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("RMSE"), "the table is printed: {table}");

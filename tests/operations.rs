@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use common::*;
 
-const FINAL: [&str; 14] = FINAL_SMALL_2018;
+const FINAL: [&str; 15] = FINAL_SMALL_2018;
 
 /// A temporary directory with the small pipeline; runs differ only in `--out`.
 struct Setup {

@@ -15,13 +15,20 @@
 //!   tools render those cells transparent.
 //! * One float32 band per forecast step, each with a description such as
 //!   "2018-01 (lead 1)", so a user can pick the lead time by band name.
-//! * DEFLATE with PREDICTOR=3 (floating-point predictor): lossless and widely
-//!   supported, and the predictor makes smooth SST fields compress well.
-//!   Storage is striped, not tiled, with INTERLEAVE=BAND: our grids are small
-//!   (a global 2-degree grid is 180x89, even 0.25 degree is 1440x720), so
-//!   256x256 tiles would mostly be padding on the coarse grids and buy nothing
-//!   for readers that load whole bands; band interleave keeps each forecast
-//!   step contiguous, so reading one lead does not decode the others.
+//! * A **Cloud-Optimized GeoTIFF** at every size, written by GDAL's COG driver: 256x256
+//!   tiles, DEFLATE with the floating-point predictor (lossless, read by every GeoTIFF reader
+//!   including old libtiffs, which ZSTD is not; the predictor makes smooth SST fields compress
+//!   well), and overviews (2x, 4x, ... averaged, NaN cells ignored) until the smallest fits in
+//!   one tile. Web maps, QGIS over HTTP and STAC catalogues read a COG by byte ranges: a
+//!   tile of the lead they show, or an overview when zoomed out, not the whole file. A
+//!   2-degree grid (180x89) is one tile and needs no overview; a 0.25-degree grid (1440x720)
+//!   gets three levels. The driver (GDAL 3.6) interleaves the bands by pixel, so a tile holds
+//!   every lead of its cells: small for these band counts, and what the driver guarantees.
+//!   The COG driver only copies a dataset, so the bands are assembled in memory (GDAL's MEM
+//!   driver) first.
+//! * The grid must be regular to be georeferenced by a geotransform; float32 coordinates
+//!   are, within the tolerance of [`crate::grid::regular_axis`], which also rounds the step
+//!   and origin to the values the producer meant (1/1.2 degree, edges on whole degrees).
 //! * The write is atomic: the dataset is built under a hidden temporary name
 //!   in the destination directory, closed, checked by reopening it, and only
 //!   then renamed onto the target. A crash or error never leaves a
@@ -35,13 +42,14 @@ use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
 use gdal::{Dataset, DriverManager, Metadata};
 
 use super::atomic::TempFile;
+use crate::grid::{regular_axis, Irregular};
 
 /// Errors from [`write_geotiff`].
 #[derive(Debug, thiserror::Error)]
 pub enum GeoTiffError {
     #[error("cannot write GeoTIFF {path}: {message}")]
     Gdal { path: PathBuf, message: String },
-    #[error("grid for {path} is not regular: {message}")]
+    #[error("GeoTIFF {path}: the grid is not regular: {message}")]
     IrregularGrid { path: PathBuf, message: String },
     #[error("GeoTIFF {path}: {bands} band names for {actual} bands")]
     BandCount {
@@ -58,31 +66,95 @@ pub enum GeoTiffError {
 }
 
 impl GeoTiffError {
-    /// Every GeoTIFF failure is reported as an output that cannot be created (73).
+    /// A grid a GeoTIFF cannot represent is a property of the input (65); every other
+    /// failure is an output that cannot be created (73).
     pub fn class(&self) -> crate::error_class::ErrorClass {
-        crate::error_class::ErrorClass::CannotCreate
+        match self {
+            Self::IrregularGrid { .. } => crate::error_class::ErrorClass::Data,
+            _ => crate::error_class::ErrorClass::CannotCreate,
+        }
     }
 }
 
-/// Relative tolerance for "evenly spaced" coordinates.
-const SPACING_RTOL: f64 = 1e-6;
+/// Tile size of the COG, pixels.
+pub const TILE: usize = 256;
 
-/// Write a multi-band float32 GeoTIFF on a regular lat/lon grid.
+/// Why a grid cannot be georeferenced by a geotransform.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Unmappable {
+    /// An axis is not evenly spaced.
+    #[error(transparent)]
+    Irregular(#[from] Irregular),
+    /// Longitudes run east to west.
+    #[error("longitudes must be strictly increasing")]
+    Decreasing,
+    /// Longitudes outside one contiguous turn from -180.
+    #[error("longitudes must start at or after -180 and span at most 360 degrees, got {first} .. {last}")]
+    Span {
+        /// The first longitude.
+        first: f64,
+        /// The last longitude.
+        last: f64,
+    },
+}
+
+/// How a grid maps onto a north-up raster.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Georef {
+    /// GDAL geotransform: `[west edge, dx, 0, north edge, 0, -dy]`.
+    pub transform: [f64; 6],
+    /// The latitudes run south to north: rows are flipped.
+    pub flip: bool,
+}
+
+/// The georeferencing of cell centres `lat` x `lon`, or why there is none: what
+/// [`write_geotiff`] checks first, callable before any work is done (the pipeline checks the
+/// input's grid before fitting).
+pub fn georef(lat: &[f64], lon: &[f64]) -> Result<Georef, Unmappable> {
+    let x = regular_axis("longitude", lon)?;
+    let dx = x.step;
+    if dx <= 0.0 {
+        return Err(Unmappable::Decreasing);
+    }
+    // Global grids arrive as -180..180 (the reader normalises them); a regional grid that
+    // crosses the dateline keeps one contiguous range past 180, which EPSG:4326 allows.
+    let span = lon.len() as f64 * dx;
+    if !(lon[0] >= -180.0 - dx / 2.0 && lon[lon.len() - 1] < 360.0 && span <= 360.0 + 1e-6) {
+        return Err(Unmappable::Span {
+            first: lon[0],
+            last: lon[lon.len() - 1],
+        });
+    }
+    let y = regular_axis("latitude", lat)?;
+    let flip = y.step > 0.0; // south-to-north input
+    let dy = y.step.abs();
+    let north = if flip {
+        y.first + y.step * (lat.len() - 1) as f64
+    } else {
+        y.first
+    };
+    Ok(Georef {
+        transform: [x.first - dx / 2.0, dx, 0.0, north + dy / 2.0, 0.0, -dy],
+        flip,
+    })
+}
+
+/// Write a multi-band float32 Cloud-Optimized GeoTIFF on a regular lat/lon grid.
 ///
-/// * `lat`: cell-centre latitudes, evenly spaced, either strictly decreasing
-///   (north to south) or strictly increasing (rows are then flipped so that
-///   the raster is north-up).
+/// * `lat`: cell-centre latitudes, evenly spaced (within [`crate::grid::REGULAR_RTOL`] of a
+///   step, so float32 coordinates are), either strictly decreasing (north to south) or
+///   strictly increasing (rows are then flipped so that the raster is north-up).
 /// * `lon`: cell-centre longitudes, strictly increasing, evenly spaced,
-///   within [-180, 180).
+///   within [-180, 180) (a regional grid across the dateline may continue past 180).
 /// * `bands`: one `Vec<f32>` per band, row-major `[lat][lon]` in the order of
 ///   `lat`, NaN = no data.
 /// * `band_names`: one description per band (e.g. "2018-01 (lead 1)").
 /// * `metadata`: extra (key, value) pairs written as dataset metadata, e.g.
 ///   `("units", "degC")`, `("source", "sstcast 0.1.0")`.
 ///
-/// The file is EPSG:4326 with the geotransform
-/// `[lon[0] - dx/2, dx, 0, lat_north + dy/2, 0, -dy]`, nodata = NaN on every
-/// band, DEFLATE + floating-point predictor, striped, band-interleaved.
+/// The file is EPSG:4326 with the geotransform of [`georef`]
+/// (`[west edge, dx, 0, north edge, 0, -dy]`), nodata = NaN on every band, a COG: 256x256
+/// tiles, DEFLATE + floating-point predictor, averaged overviews when larger than a tile.
 ///
 /// The write is atomic: the dataset is created as `.<name>.tmp-<pid>-<n>` ([`TempFile`])
 /// in the same directory, closed and verified, then renamed onto `path`. On
@@ -97,35 +169,17 @@ pub fn write_geotiff(
 ) -> Result<(), GeoTiffError> {
     quiet_gdal();
     // Validate everything before touching the filesystem.
-    let irregular = |message: String| GeoTiffError::IrregularGrid {
-        path: path.to_path_buf(),
-        message,
-    };
     let gdal_err = |message: String| GeoTiffError::Gdal {
         path: path.to_path_buf(),
         message,
     };
-
-    let dx = spacing("longitude", lon).map_err(irregular)?;
-    if dx <= 0.0 {
-        return Err(irregular(
-            "longitudes must be strictly increasing".to_string(),
-        ));
-    }
-    // Global grids arrive as -180..180 (the reader normalises them); a regional grid that
-    // crosses the dateline keeps one contiguous range past 180, which EPSG:4326 allows.
-    let span = lon[lon.len() - 1] - lon[0] + dx;
-    if !(lon[0] >= -180.0 - dx / 2.0 && lon[lon.len() - 1] < 360.0 && span <= 360.0 + 1e-6) {
-        return Err(irregular(format!(
-            "longitudes must start at or after -180 and span at most 360 degrees, got {} .. {}",
-            lon[0],
-            lon[lon.len() - 1]
-        )));
-    }
-    let dy_signed = spacing("latitude", lat).map_err(irregular)?;
-    let flip = dy_signed > 0.0; // south-to-north input
-    let dy = dy_signed.abs();
-    let lat_north = if flip { lat[lat.len() - 1] } else { lat[0] };
+    let Georef {
+        transform: geo_transform,
+        flip,
+    } = georef(lat, lon).map_err(|e| GeoTiffError::IrregularGrid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
 
     if band_names.len() != bands.len() {
         return Err(GeoTiffError::BandCount {
@@ -158,7 +212,6 @@ pub fn write_geotiff(
     }
     let tmp = TempFile::new(path);
 
-    let geo_transform = [lon[0] - dx / 2.0, dx, 0.0, lat_north + dy / 2.0, 0.0, -dy];
     let result = write_tmp(
         tmp.path(),
         nx,
@@ -189,17 +242,13 @@ fn write_tmp(
     band_names: &[String],
     metadata: &[(String, String)],
 ) -> gdal::errors::Result<()> {
-    let driver = DriverManager::get_driver_by_name("GTiff")?;
-    let mut options = RasterCreationOptions::new();
-    options.add_name_value("COMPRESS", "DEFLATE")?;
-    options.add_name_value("PREDICTOR", "3")?;
-    options.add_name_value("INTERLEAVE", "BAND")?;
-    // Files beyond 4 GiB switch to BigTIFF automatically; small ones stay
-    // classic TIFF for the widest reader support.
-    options.add_name_value("BIGTIFF", "IF_SAFER")?;
-
-    let mut ds =
-        driver.create_with_band_type_with_options::<f32, _>(tmp, nx, ny, bands.len(), &options)?;
+    // The bands are assembled in memory; the COG driver writes the file in one copy.
+    let mut ds = DriverManager::get_driver_by_name("MEM")?.create_with_band_type::<f32, _>(
+        "",
+        nx,
+        ny,
+        bands.len(),
+    )?;
 
     // EPSG:4326 is latitude-first by authority; GDAL's geotransform is always
     // x = longitude, y = latitude, which is the traditional GIS order.
@@ -223,11 +272,30 @@ fn write_tmp(
         let mut buffer = Buffer::new((nx, ny), rows);
         band.write((0, 0), (nx, ny), &mut buffer)?;
     }
-    ds.flush_cache()?;
+    let mut options = RasterCreationOptions::new();
+    for (key, value) in [
+        ("BLOCKSIZE", TILE.to_string().as_str()),
+        ("COMPRESS", "DEFLATE"),
+        ("PREDICTOR", "YES"), // the floating-point predictor for float32 bands
+        ("OVERVIEW_COMPRESS", "DEFLATE"),
+        ("OVERVIEW_PREDICTOR", "YES"),
+        // Overviews until one tile holds the whole grid (none for a grid within one tile);
+        // averaged, NaN (nodata) cells left out of the mean.
+        ("OVERVIEWS", "AUTO"),
+        ("OVERVIEW_RESAMPLING", "AVERAGE"),
+        // Files beyond 4 GiB switch to BigTIFF; small ones stay classic TIFF for the
+        // widest reader support.
+        ("BIGTIFF", "IF_SAFER"),
+    ] {
+        options.add_name_value(key, value)?;
+    }
+    let cog = DriverManager::get_driver_by_name("COG")?;
+    let out = ds.create_copy(&cog, tmp, &options)?;
+    ds.close()?;
     // Before GDAL 3.7 neither flush nor close reports I/O errors, so reopen
     // the file and decode every band: a short or corrupt write fails here
     // instead of being renamed into place.
-    ds.close()?;
+    out.close()?;
 
     let check = Dataset::open(tmp)?;
     if check.raster_size() != (nx, ny) || check.raster_count() != bands.len() {
@@ -265,33 +333,6 @@ fn remove_aux(tmp: &Path) {
     let mut aux = tmp.as_os_str().to_owned();
     aux.push(".aux.xml");
     let _ = std::fs::remove_file(aux);
-}
-
-/// Signed mean spacing of evenly spaced, strictly monotonic coordinates.
-fn spacing(what: &str, c: &[f64]) -> Result<f64, String> {
-    if c.len() < 2 {
-        return Err(format!(
-            "need at least 2 {what}s to define the spacing, got {}",
-            c.len()
-        ));
-    }
-    if let Some(v) = c.iter().find(|v| !v.is_finite()) {
-        return Err(format!("non-finite {what} {v}"));
-    }
-    let step = (c[c.len() - 1] - c[0]) / (c.len() - 1) as f64;
-    if step == 0.0 {
-        return Err(format!("{what}s are not strictly monotonic"));
-    }
-    for (i, w) in c.windows(2).enumerate() {
-        let d = w[1] - w[0];
-        if (d - step).abs() > SPACING_RTOL * step.abs() {
-            return Err(format!(
-                "{what} step {d} between index {i} and {} differs from mean step {step}",
-                i + 1
-            ));
-        }
-    }
-    Ok(step)
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@
 //!   ocean cells per time step (the cells are the channels).
 //! - **Decoder**: its own stacked cells start from the encoder's final states; at each step
 //!   its input is the previous value of the series and a linear projection of its top hidden
-//!   state is the next value. In training the previous value is the truth (teacher forcing,
-//!   [`Seq2Seq::forward_teacher`]); at inference it is the model's own previous output
-//!   ([`Seq2Seq::forecast`]): no future value is ever an input.
+//!   state, added to a baseline forecast the caller computes from the input window alone
+//!   (damped persistence, [`crate::train::Baseline`]), is the next value. In training the
+//!   previous value fed is the truth (teacher forcing) or the model's own earlier forecast
+//!   ([`Seq2Seq::forward_teacher`] takes either); at inference it is the model's own previous
+//!   output ([`Seq2Seq::forecast`]): no future value is ever an input.
 //! - **Cells**: GRU (default, PyTorch's `reset_after` formulation) or LSTM. Each layer
 //!   projects its whole input sequence with one matmul and computes all gates with one
 //!   matmul per step; burn-nn's built-in `Gru` does six matmuls and a `slice_assign` per step
@@ -192,7 +194,7 @@ impl Seq2Seq {
         let encoder = mk(rng);
         let decoder = mk(rng);
         // The output projection starts at zero, so an untrained model forecasts exactly the
-        // damped-persistence baseline it is given (see `forward_teacher`): training can only
+        // baseline it is given (see `forward_teacher`): training can only
         // move it away where that lowers the loss, and early stopping can keep it there.
         let zeros = |n: usize| vec![0.0f32; n];
         Self {
@@ -230,23 +232,15 @@ impl Seq2Seq {
         h.matmul(self.wo.val()) + self.bo.val().unsqueeze::<2>()
     }
 
-    /// The baseline the network corrects: `damping[k, c] * x[T-1, c]`, `[B, H, C]`.
-    fn baseline(x: &Tensor<3>, damping: &Tensor<2>) -> Tensor<3> {
-        let [b, t, c] = x.dims();
-        let last = x.clone().slice([0..b, t - 1..t, 0..c]); // [B, 1, C]
-        last * damping.clone().unsqueeze::<3>() // [1, H, C] broadcast
-    }
-
     /// Training forward pass with teacher forcing.
     ///
     /// `x`: input window `[B, T, C]`; `y`: the following `horizon` true values `[B, H, C]`;
-    /// `damping`: `[H, C]` damped-persistence coefficients. Returns the predictions
-    /// `[B, H, C]` = damped persistence of `x[T-1]` + the network's correction; decoder step
-    /// `k` sees `y[k-1]` (`x[T-1]` for k = 0).
-    pub fn forward_teacher(&self, x: Tensor<3>, y: Tensor<3>, damping: &Tensor<2>) -> Tensor<3> {
+    /// `base`: `[B, H, C]` the baseline forecast from `x` (damped persistence of `x[T-1]`,
+    /// computed by the caller from `x` alone). Returns the predictions `[B, H, C]` = base +
+    /// the network's correction; decoder step `k` sees `y[k-1]` (`x[T-1]` for k = 0).
+    pub fn forward_teacher(&self, x: Tensor<3>, y: Tensor<3>, base: Tensor<3>) -> Tensor<3> {
         let [b, t, c] = x.dims();
         let horizon = y.dims()[1];
-        let base = Self::baseline(&x, damping);
         let last = x.clone().slice([0..b, t - 1..t, 0..c]);
         let dec_in = if horizon > 1 {
             Tensor::cat(vec![last, y.slice([0..b, 0..horizon - 1, 0..c])], 1)
@@ -266,11 +260,11 @@ impl Seq2Seq {
     }
 
     /// Autoregressive forecast of `horizon` steps after `x` `[B, T, C]`: each decoder step is
-    /// fed the model's own previous output. Returns `[B, horizon, C]`.
-    pub fn forecast(&self, x: Tensor<3>, damping: &Tensor<2>) -> Tensor<3> {
+    /// fed the model's own previous output; `base` `[B, horizon, C]` is the baseline forecast
+    /// the network corrects (see [`Self::forward_teacher`]). Returns `[B, horizon, C]`.
+    pub fn forecast(&self, x: Tensor<3>, base: Tensor<3>) -> Tensor<3> {
         let [b, t, c] = x.dims();
-        let horizon = damping.dims()[0];
-        let base = Self::baseline(&x, damping);
+        let horizon = base.dims()[1];
         let mut prev = x.clone().slice([0..b, t - 1..t, 0..c]).reshape([b, c]);
         let mut states = self.encode(x);
         let mut outs = Vec::with_capacity(horizon);
@@ -312,6 +306,12 @@ mod tests {
         Tensor::from_data(TensorData::new(v, [h, 3]), device)
     }
 
+    /// Damped persistence of `x`'s last step with coefficients `d` `[H, C]`: `[B, H, C]`.
+    fn base(x: &Tensor<3>, d: &Tensor<2>) -> Tensor<3> {
+        let [b, t, c] = x.dims();
+        x.clone().slice([0..b, t - 1..t, 0..c]) * d.clone().unsqueeze::<3>()
+    }
+
     /// Gives the output projection non-zero weights, as after training.
     fn perturb(m: Seq2Seq, dev: &Device) -> Seq2Seq {
         let v: Vec<f32> = (0..15).map(|i| ((i * 7) % 5) as f32 * 0.1 - 0.2).collect();
@@ -333,9 +333,9 @@ mod tests {
             let (m2, _) = model(cell, 7);
             let x = seq(&dev, 2, 6, 3, 0.3);
             let d = damping(&dev, 4);
-            let a = m1.forecast(x.clone(), &d);
+            let a = m1.forecast(x.clone(), base(&x, &d));
             assert_eq!(a.dims(), [2, 4, 3]);
-            let b = m2.forecast(x, &d);
+            let b = m2.forecast(x.clone(), base(&x, &d));
             assert_eq!(
                 a.into_data().try_into_vec::<f32>().unwrap(),
                 b.into_data().try_into_vec::<f32>().unwrap()
@@ -351,8 +351,8 @@ mod tests {
             let (m, dev) = model(cell, 3);
             let x = seq(&dev, 1, 5, 3, 0.7);
             let d = damping(&dev, 3);
-            let f = m.forecast(x.clone(), &d);
-            let tf = m.forward_teacher(x, f.clone(), &d);
+            let f = m.forecast(x.clone(), base(&x, &d));
+            let tf = m.forward_teacher(x.clone(), f.clone(), base(&x, &d));
             let a = f.into_data().try_into_vec::<f32>().unwrap();
             let b = tf.into_data().try_into_vec::<f32>().unwrap();
             for (p, q) in a.iter().zip(&b) {
@@ -382,7 +382,11 @@ mod tests {
             .unwrap();
         let d = damping(&device, 2);
         let dv: Vec<f32> = d.clone().into_data().try_into_vec().unwrap();
-        let f: Vec<f32> = m.forecast(x, &d).into_data().try_into_vec().unwrap();
+        let f: Vec<f32> = m
+            .forecast(x.clone(), base(&x, &d))
+            .into_data()
+            .try_into_vec()
+            .unwrap();
         for k in 0..2 {
             for c in 0..3 {
                 assert!((f[k * 3 + c] - dv[k * 3 + c] * last[c]).abs() < 1e-6);
@@ -402,12 +406,12 @@ mod tests {
         let y2 = Tensor::from_data(TensorData::new(y2, [1, 3, 3]), &dev);
         let d = damping(&dev, 3);
         let a = m
-            .forward_teacher(x.clone(), y, &d)
+            .forward_teacher(x.clone(), y, base(&x, &d))
             .into_data()
             .try_into_vec::<f32>()
             .unwrap();
         let b = m
-            .forward_teacher(x, y2, &d)
+            .forward_teacher(x.clone(), y2, base(&x, &d))
             .into_data()
             .try_into_vec::<f32>()
             .unwrap();

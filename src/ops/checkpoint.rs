@@ -323,7 +323,11 @@ mod tests {
             // A trained model: its output layer is no longer zero.
             models: vec![
                 fit(
-                    &(0..80).map(|k| (k as f32 * 0.37).sin()).collect::<Vec<_>>(),
+                    crate::train::Series {
+                        values: &(0..80).map(|k| (k as f32 * 0.37).sin()).collect::<Vec<_>>(),
+                        start: crate::time::Period(0),
+                        freq: crate::time::Frequency::Monthly,
+                    },
                     shape,
                     &TrainSettings {
                         window: 6,
@@ -335,6 +339,8 @@ mod tests {
                         validation: 0,
                         patience: 1,
                         min_improvement: 0.0,
+                        baseline: crate::train::BaselineKind::Damped,
+                        decoder: crate::train::DecoderTraining::Teacher,
                         device: DeviceChoice::Cpu,
                     },
                     1,
@@ -359,21 +365,21 @@ mod tests {
             TensorData::new(vec![0.3f32, -0.2, 0.1, 0.5, 0.7, -0.4], [1, 3, 2]),
             &device,
         );
-        let d = Tensor::<2>::from_data(
-            TensorData::new(vec![0.9f32, 0.8, 0.7, 0.6], [2, 2]),
+        let d = Tensor::<3>::from_data(
+            TensorData::new(vec![0.27f32, -0.16, 0.21, -0.12], [1, 2, 2]),
             &device,
         );
         let a: Vec<f32> = r.models[0]
-            .forecast(x.clone(), &d)
+            .forecast(x.clone(), d.clone())
             .into_data()
             .try_into_vec()
             .unwrap();
         let b: Vec<f32> = loaded
-            .forecast(x.clone(), &d)
+            .forecast(x.clone(), d.clone())
             .into_data()
             .try_into_vec()
             .unwrap();
-        let c: Vec<f32> = mk(2).forecast(x, &d).into_data().try_into_vec().unwrap();
+        let c: Vec<f32> = mk(2).forecast(x, d).into_data().try_into_vec().unwrap();
         assert_eq!(a, b);
         assert_ne!(
             a, c,

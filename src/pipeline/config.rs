@@ -15,6 +15,7 @@ use crate::dataset::Trend;
 use crate::model::CellKind;
 use crate::region::BoxSpec;
 use crate::time::Frequency;
+use crate::train::DecoderTraining;
 
 /// Errors in a pipeline file.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +152,39 @@ pub struct ModelConfig {
     /// training period; `none` (default): a fixed climatology ([`crate::dataset`]).
     #[serde(default)]
     pub trend: Trend,
+    /// The damped persistence the network corrects: `damped` (default: one coefficient per
+    /// lead and cell) or `seasonal` (one per calendar month of the last input step as well,
+    /// shrunk toward the all-month one by `seasonal_prior` pairs; [`crate::train::Baseline`]).
+    #[serde(default)]
+    pub baseline: BaselineChoice,
+    /// Pairs of prior weight that pull each month's coefficient toward the all-month one
+    /// (`baseline: seasonal` only).
+    #[serde(default = "default_seasonal_prior")]
+    pub seasonal_prior: f64,
+    /// Leading principal components of the whole domain's anomalies (fitted on the training
+    /// period) that every region's model reads and forecasts beside its own cells
+    /// ([`crate::dataset::drivers`]); 0 (default) = none.
+    #[serde(default)]
+    pub drivers: usize,
+    /// What the decoder is fed in training: `teacher` (default: the true previous value) or
+    /// `free_running` (the model's own previous forecast, as at inference).
+    #[serde(default)]
+    pub decoder_training: DecoderTraining,
+}
+
+/// `model.baseline`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineChoice {
+    /// One damped-persistence coefficient per lead and cell.
+    #[default]
+    Damped,
+    /// Per calendar month too, shrunk toward the all-month coefficient.
+    Seasonal,
+}
+
+fn default_seasonal_prior() -> f64 {
+    12.0
 }
 
 fn default_patience() -> usize {
@@ -279,6 +313,9 @@ impl PipelineConfig {
         }
         if !(m.learning_rate.is_finite() && m.learning_rate > 0.0) {
             return bad("model.learning_rate", "must be a positive number");
+        }
+        if !(m.seasonal_prior.is_finite() && m.seasonal_prior >= 0.0) {
+            return bad("model.seasonal_prior", "must be a number >= 0");
         }
         if !(m.min_improvement.is_finite() && (0.0..1.0).contains(&m.min_improvement)) {
             return bad("model.min_improvement", "must be in 0..1");

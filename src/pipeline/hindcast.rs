@@ -216,6 +216,8 @@ pub struct Hindcast {
     pub fit_of_start: Vec<usize>,
     /// Each fit's session (its cube, training steps, regions).
     pub sessions: Vec<Session>,
+    /// Each fit's validation gate: which regions forecast with trained weights.
+    pub gates: Vec<crate::forecast::GateSummary>,
 }
 
 /// Fits and forecasts every start of `spec` (resuming from saved results).
@@ -231,6 +233,7 @@ pub fn run_fits(
         members: Vec::new(),
         fit_of_start: Vec::new(),
         sessions: Vec::new(),
+        gates: Vec::new(),
     };
     for (g, group) in groups(spec).into_iter().enumerate() {
         let t0 = Instant::now();
@@ -273,6 +276,14 @@ pub fn run_fits(
             t0.elapsed().as_secs_f64(),
             starts.len()
         );
+        let gate = crate::forecast::GateSummary::of(
+            fitted
+                .regions
+                .iter()
+                .map(|r| (r.forecast.id.as_str(), &r.record)),
+        );
+        tracing::info!("{}", gate.sentence());
+        out.gates.push(gate);
         let values: Vec<_> = fitted.regions.iter().map(|r| r.forecast.clone()).collect();
         let horizon = plan.settings.horizon;
         let cube = &session.cube;

@@ -1,6 +1,6 @@
 //! The outputs of a hindcast: the verification over the starts ([`crate::verify::starts`]),
 //! its tables, `hindcast.nc` and the figures, staged together and renamed into place at the
-//! end ([`crate::io::staging`]), like a forecast's.
+//! end ([`crate::io::staging`]), like a forecast's, with `report.html` ([`super::pages`]).
 
 use std::path::{Path, PathBuf};
 
@@ -10,12 +10,14 @@ use super::provenance::Provenance;
 use super::{PipelineError, RunConfig};
 use crate::io::netcdf::HindcastFile;
 use crate::io::staging::Staging;
+use crate::report::Figure;
 use crate::time::Period;
+use crate::verify::index::{self, index_skill, IndexInput};
 use crate::verify::starts::{verify_starts, BootstrapSettings, HindcastReport, StartsInput};
 use crate::verify::References;
 
 /// Every file a hindcast writes.
-pub const FILES: [&str; 7] = [
+pub const FILES: [&str; 8] = [
     "hindcast.nc",
     "hindcast.md",
     "hindcast.json",
@@ -23,6 +25,7 @@ pub const FILES: [&str; 7] = [
     "hindcast_acc.png",
     "hindcast_skill_map.png",
     "hindcast_nino34.png",
+    super::pages::REPORT,
 ];
 
 /// Checks that the outputs can be written into `dir` and opens the staging area.
@@ -93,40 +96,117 @@ pub fn write(
     hc: &Hindcast,
     v: &Verified,
 ) -> Result<String, PipelineError> {
-    write_netcdf(rc, stage, hc, v)?;
+    let mut files = Vec::new();
+    if write_netcdf(rc, stage, hc, v)? {
+        files.push("hindcast.nc".to_string());
+    }
     let report = &v.report;
-    let table = report.to_markdown();
+    let mut table = report.to_markdown();
+    for (g, gate) in hc.gates.iter().enumerate() {
+        let fit = if hc.gates.len() > 1 {
+            format!("Fit {}: ", g + 1)
+        } else {
+            String::new()
+        };
+        table.push_str(&format!("\n{fit}{}\n", gate.sentence()));
+    }
+    let index = index_table(hc, v);
+    if !index.is_empty() {
+        table.push('\n');
+        table.push_str(&index);
+    }
     write_file(stage, dir, "hindcast.md", table.as_bytes())?;
     write_file(stage, dir, "hindcast.json", report.to_json().as_bytes())?;
+    files.extend(["hindcast.md".to_string(), "hindcast.json".to_string()]);
+    let mut figures = Vec::new();
     if rc.pipeline.outputs.formats.contains(&Format::Png) {
         let product = &hc.sessions[0].product;
         let maps = super::outputs::maps(rc, &hc.sessions[0]);
-        let figures = super::hindcast_figures::draw(hc, report, &v.references[0], product, &maps)
+        let figures_of_run =
+            super::hindcast_figures::draw(hc, report, &v.references[0], product, &maps)
             .map_err(|source| PipelineError::Render {
             path: dir.join("hindcast_*.png"),
             source,
         })?;
-        for (name, png) in figures {
+        for (name, png) in figures_of_run {
             write_file(stage, dir, name, &png)?;
+            files.push(name.to_string());
+            figures.push(Figure {
+                name: name.to_string(),
+                caption: super::pages::hindcast_caption(name),
+                png,
+            });
         }
     }
+    let page = super::pages::hindcast(rc, hc, title_comment(rc, hc), &table, figures, files);
+    write_file(stage, dir, super::pages::REPORT, page.to_html().as_bytes())?;
     Ok(table)
 }
 
-/// `hindcast.nc`: the ensemble mean and spread from every start.
+/// The Niño 3.4 index table (leads 1, 3, 6, 9, 12), when a region is called `nino34`.
+fn index_table(hc: &Hindcast, v: &Verified) -> String {
+    let session = &hc.sessions[0];
+    let Some(region) = session.regions.iter().find(|r| r.id == "nino34") else {
+        return String::new();
+    };
+    let cube = &session.cube;
+    let references: Vec<&References> = hc.fit_of_start.iter().map(|&g| &v.references[g]).collect();
+    let starts: Vec<usize> = hc
+        .starts
+        .iter()
+        .map(|s| (s.0 - cube.start.0) as usize)
+        .collect();
+    let weights = cube.grid.area_weights();
+    let input = IndexInput {
+        cube,
+        references: &references,
+        starts: &starts,
+        horizon: hc.mean.first().map_or(0, |f| f.horizon),
+        mean: &v.mean,
+        weights: &weights,
+    };
+    index::to_markdown(&index_skill(
+        &input,
+        "nino34",
+        &region.cells,
+        &[1, 3, 6, 9, 12],
+    ))
+}
+
+/// The hindcast's `title` and `comment` (in `hindcast.nc` and on `report.html`).
+fn title_comment(rc: &RunConfig, hc: &Hindcast) -> (String, String) {
+    let session = &hc.sessions[0];
+    let freq = session.cube.freq;
+    let label = |p: &Period| p.label(freq);
+    let title = format!(
+        "sstcast {} hindcast from {}: starts {}..{}",
+        rc.pipeline.name(),
+        session.product,
+        hc.starts.first().map(label).unwrap_or_default(),
+        hc.starts.last().map(label).unwrap_or_default(),
+    );
+    let comment = format!(
+        "Hindcast: {} fit(s), the first on data before {}; every start was forecast autoregressively from the data before it only. sst is the ensemble mean, sst_spread the members' standard deviation. Cells outside every forecast region are fill.",
+        hc.sessions.len(),
+        session.origin.label(freq)
+    );
+    (title, comment)
+}
+
+/// `hindcast.nc`: the ensemble mean and spread from every start (false: no start, no file).
 fn write_netcdf(
     rc: &RunConfig,
     stage: &mut Staging,
     hc: &Hindcast,
     v: &Verified,
-) -> Result<(), PipelineError> {
+) -> Result<bool, PipelineError> {
     let (Some(first), Some(session)) = (hc.mean.first(), hc.sessions.first()) else {
-        return Ok(());
+        return Ok(false);
     };
     let spread = spread(&hc.members, v.mean.len());
     let prov = Provenance::of(rc, session);
     let freq = first.freq;
-    let label = |p: &Period| p.label(freq);
+    let (title, comment) = title_comment(rc, hc);
     let anomaly = session.cube.variable.to_lowercase().contains("anom");
     let file = HindcastFile {
         grid: &first.grid,
@@ -136,27 +216,17 @@ fn write_netcdf(
         values: &v.mean,
         spread: &spread,
         anomaly,
-        title: format!(
-            "sstcast {} hindcast from {}: starts {}..{}",
-            rc.pipeline.name(),
-            session.product,
-            hc.starts.first().map(label).unwrap_or_default(),
-            hc.starts.last().map(label).unwrap_or_default(),
-        ),
+        title,
         source: prov.source,
         history: prov.history,
-        comment: format!(
-            "Hindcast: {} fit(s), the first on data before {}; every start was forecast autoregressively from the data before it only. sst is the ensemble mean, sst_spread the members' standard deviation. Cells outside every forecast region are fill.",
-            hc.sessions.len(),
-            session.origin.label(session.cube.freq)
-        ),
+        comment,
         references: format!("input: {}", session.product),
         config: rc.config_text.clone(),
         inputs: Provenance::inputs(session),
     };
     let path = stage.file("hindcast.nc");
     crate::io::netcdf::write_hindcast(&path, &file)?;
-    Ok(())
+    Ok(true)
 }
 
 /// The members' standard deviation (1/(M-1)) at each of the `n` values; NaN for one member.

@@ -8,7 +8,8 @@
 //!   the output directory's lock);
 //! - [`key`]: the run key of the saved region results;
 //! - [`outputs`]: the catalogue of output files, staged and written together;
-//! - [`provenance`]: what made the outputs.
+//! - [`provenance`]: what made the outputs;
+//! - [`pages`]: what goes on a run's `report.html`.
 //!
 //! The three commands:
 //! - [`run`] (`sstcast forecast`) fits every region (or a Slurm shard's share) and writes the
@@ -28,6 +29,7 @@ mod hindcast_figures;
 mod hindcast_outputs;
 pub mod key;
 pub mod outputs;
+pub mod pages;
 pub mod provenance;
 pub mod session;
 
@@ -50,7 +52,7 @@ use crate::ops::lock::LockError;
 use crate::ops::shard::Shard;
 use crate::region::{Region, RegionError};
 use crate::render::RenderError;
-use crate::train::TrainSettings;
+use crate::train::{BaselineKind, TrainSettings};
 use crate::verify::SkillReport;
 use outputs::OutputSet;
 use session::Session;
@@ -232,6 +234,13 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
             validation: m.validation,
             patience: m.patience,
             min_improvement: m.min_improvement,
+            baseline: match m.baseline {
+                config::BaselineChoice::Damped => BaselineKind::Damped,
+                config::BaselineChoice::Seasonal => BaselineKind::Seasonal {
+                    prior: m.seasonal_prior,
+                },
+            },
+            decoder: m.decoder_training,
             device: rc.device,
         },
         ensemble: m.ensemble,
@@ -240,6 +249,7 @@ fn fit_plan(rc: &RunConfig, session: &Session) -> FitPlan {
         trend_slope: session.trend_slope,
         starts: Vec::new(),
         keep_members: false,
+        drivers: m.drivers,
     }
 }
 
@@ -373,7 +383,7 @@ fn run_locked(
     let plan = fit_plan(rc, &session);
     // Before fitting: an unwritable directory or a protected output fails now, not in an hour.
     let outputs = match rc.shard {
-        None => Some(OutputSet::prepare(rc, &session.out_dir)?),
+        None => Some(OutputSet::prepare(rc, &session)?),
         Some(_) => None,
     };
     let (fitted, store) = fit_saved(rc, &session, &plan, progress)?;
@@ -427,8 +437,11 @@ fn finish(
         .iter()
         .map(|r| (r.forecast.id.as_str(), &r.record))
         .collect();
-    outputs.write_forecast(rc, session, &fc)?;
+    let gate = forecast::GateSummary::of(records.iter().copied());
+    tracing::info!("{}", gate.sentence());
+    outputs.write_forecast(rc, session, &fc, &gate)?;
     let skill = outputs.write_report(rc, session, &fc, &records)?;
+    outputs.write_page(rc, session)?;
     let written = outputs.commit()?;
     tracing::info!(
         "{} output file(s) written in {:.1} s",
@@ -454,7 +467,7 @@ pub fn merge(rc: &RunConfig, _progress: Progress<'_>) -> Result<RunSummary, Pipe
     let _lock = session.lock(rc)?;
     let plan = fit_plan(rc, &session);
     fit::check_plan(&session.cube, session.origin, &plan)?;
-    let outputs = OutputSet::prepare(rc, &session.out_dir)?;
+    let outputs = OutputSet::prepare(rc, &session)?;
     let store = RegionStore::open(&session.out_dir, &session.key)?;
     let horizon = plan.settings.horizon;
     let mut found = Vec::with_capacity(session.regions.len());
@@ -535,8 +548,10 @@ pub fn skill(rc: &RunConfig, progress: Progress<'_>) -> Result<RunSummary, Pipel
         values: stored.values,
         regions: session.regions.clone(),
     };
-    let mut outputs = OutputSet::prepare(rc, &session.out_dir)?;
+    let mut outputs = OutputSet::prepare(rc, &session)?;
     let skill = outputs.write_report(rc, &session, &fc, &[])?;
+    outputs.adopt_stored(rc);
+    outputs.write_page(rc, &session)?;
     let written = outputs.commit()?;
     Ok(RunSummary {
         out_dir: session.out_dir,

@@ -13,7 +13,8 @@
 //! `sst_forecast_<Y>.nc` (CF-1.8), `sst_forecast_<Y>.tif` (GeoTIFF, one band per lead) and
 //! `sst_forecast_<Y>.png` (heatmap of the mean over leads), plus `skill_<Y>.{md,json}`,
 //! `observed_<Y>.png`, `error_<Y>.png`, `skill_<Y>.png`, and per named box
-//! `series_<box>_<Y>.png` and `loss_<box>.png`.
+//! `series_<box>_<Y>.png` and `loss_<box>.png`, and `report.html`, one page with the
+//! provenance, the tables and every figure ([`OutputSet::write_page`], [`super::pages`]).
 
 use std::path::PathBuf;
 
@@ -24,10 +25,12 @@ use super::{PipelineError, RunConfig};
 use crate::figures;
 use crate::fit::FitRecord;
 use crate::forecast::Forecast;
+use crate::forecast::GateSummary;
 use crate::io::geotiff;
 use crate::io::netcdf::{self as nc, ForecastFile};
 use crate::io::staging::{OutputError, Staging};
 use crate::render::RenderError;
+use crate::report;
 use crate::time::{Frequency, Period};
 use crate::verify::{self, SkillReport};
 
@@ -54,6 +57,8 @@ pub enum OutputFile {
     Series(String),
     /// The loss curves of a named box.
     Loss(String),
+    /// The run on one page (provenance, tables, every figure), HTML.
+    Report,
 }
 
 impl OutputFile {
@@ -70,6 +75,7 @@ impl OutputFile {
             Self::SkillMap => format!("skill_{y}.png"),
             Self::Series(b) => format!("series_{b}_{y}.png"),
             Self::Loss(b) => format!("loss_{b}.png"),
+            Self::Report => super::pages::REPORT.to_string(),
         }
     }
 }
@@ -80,6 +86,16 @@ pub struct OutputSet {
     year: i64,
     dir: PathBuf,
     stage: Staging,
+    /// The pipeline's formats this input's grid can be written in.
+    formats: Vec<Format>,
+    /// Every file written so far, and (`sstcast skill`) the stored forecast's files kept.
+    written: Vec<OutputFile>,
+    /// Every figure written so far (or adopted from the stored forecast), for the page.
+    figures: Vec<(OutputFile, Vec<u8>)>,
+    /// The skill table's Markdown, once written.
+    skill_md: Option<String>,
+    /// The provenance of the forecast's files, once written.
+    prov: Option<Provenance>,
 }
 
 impl OutputSet {
@@ -106,24 +122,54 @@ impl OutputSet {
                 v.push(OutputFile::Loss(b.name.clone()));
             }
         }
+        v.push(OutputFile::Report);
         v
     }
 
-    /// Checks that every output of `rc` can be written into `dir` and opens the staging area.
-    pub fn prepare(rc: &RunConfig, dir: &std::path::Path) -> Result<Self, OutputError> {
+    /// Checks, before any fitting, that the input's grid can be written in the pipeline's
+    /// formats and that every output of `rc` can be written into the session's directory,
+    /// and opens the staging area.
+    ///
+    /// A grid that is not regular (beyond [`crate::grid::REGULAR_RTOL`] of a step: Gaussian
+    /// latitudes, a stretched grid; float32 coordinates are regular) has no GeoTIFF
+    /// georeferencing: the GeoTIFF is skipped with a warning naming the input and the axis,
+    /// and the other outputs are written. A cron job that asked for NetCDF, GeoTIFF and maps
+    /// then gets every file its grid allows, instead of nothing after an hour of fitting or
+    /// an exit 65 until someone edits the pipeline.
+    pub fn prepare(rc: &RunConfig, session: &Session) -> Result<Self, OutputError> {
+        let mut formats = rc.pipeline.outputs.formats.clone();
+        if formats.contains(&Format::Geotiff) {
+            let grid = &session.cube.grid;
+            if let Err(why) = geotiff::georef(&grid.lat, &grid.lon) {
+                tracing::warn!(
+                    "{} is not written: the grid of {} cannot be georeferenced as a GeoTIFF ({why}); the other outputs are",
+                    OutputFile::Geotiff.name(rc.year),
+                    super::provenance::Provenance::inputs(session),
+                );
+                formats.retain(|f| *f != Format::Geotiff);
+            }
+        }
+        let skip = OutputFile::Geotiff.name(rc.year);
         let names: Vec<String> = Self::catalogue(&rc.pipeline)
             .iter()
             .map(|f| f.name(rc.year))
+            .filter(|n| formats.contains(&Format::Geotiff) || *n != skip)
             .collect();
         Ok(Self {
             year: rc.year,
-            dir: dir.to_path_buf(),
-            stage: Staging::prepare(dir, &names)?,
+            dir: session.out_dir.clone(),
+            stage: Staging::prepare(&session.out_dir, &names)?,
+            formats,
+            written: Vec::new(),
+            figures: Vec::new(),
+            skill_md: None,
+            prov: None,
         })
     }
 
     /// Where to write `file` (inside the staging area).
     fn path(&mut self, file: &OutputFile) -> PathBuf {
+        self.written.push(file.clone());
         self.stage.file(&file.name(self.year))
     }
 
@@ -147,7 +193,9 @@ impl OutputSet {
             path: self.dir.join(file.name(self.year)),
             source,
         })?;
-        self.write(file, &png)
+        self.write(file, &png)?;
+        self.figures.push((file.clone(), png));
+        Ok(())
     }
 
     /// Puts every written file in place; returns their final paths.
@@ -161,16 +209,20 @@ impl OutputSet {
         rc: &RunConfig,
         session: &Session,
         fc: &Forecast,
+        gate: &GateSummary,
     ) -> Result<(), PipelineError> {
-        let formats = &rc.pipeline.outputs.formats;
+        let formats = self.formats.clone();
         let prov = Provenance::of(rc, session);
+        self.prov = Some(prov.clone());
         if formats.contains(&Format::Netcdf) {
             let path = self.path(&OutputFile::Netcdf);
-            nc::write_forecast(&path, &netcdf_file(rc, session, fc, &prov))?;
+            let mut file = netcdf_file(rc, session, fc, &prov);
+            file.baseline_regions = gate.none.join(", ");
+            nc::write_forecast(&path, &file)?;
         }
         if formats.contains(&Format::Geotiff) {
             let path = self.path(&OutputFile::Geotiff);
-            write_geotiff(&path, session, fc, &prov)?;
+            write_geotiff(&path, rc, session, fc, &prov)?;
         }
         if formats.contains(&Format::Png) {
             let png = figures::forecast_map(fc, &labels(rc, session));
@@ -190,7 +242,9 @@ impl OutputSet {
     ) -> Result<Option<SkillReport>, PipelineError> {
         let skill = verify::evaluate(&session.cube, session.steps, fc, rc.year);
         if let Some(report) = &skill {
-            self.write(&OutputFile::SkillTable, report.to_markdown().as_bytes())?;
+            let md = report.to_markdown();
+            self.write(&OutputFile::SkillTable, md.as_bytes())?;
+            self.skill_md = Some(md);
             self.write(&OutputFile::SkillJson, report.to_json().as_bytes())?;
         }
         if !rc.pipeline.outputs.formats.contains(&Format::Png) {
@@ -219,6 +273,57 @@ impl OutputSet {
             }
         }
         Ok(skill)
+    }
+}
+
+impl OutputSet {
+    /// For `sstcast skill`, which rewrites only the verification: the stored forecast's
+    /// files that this run did not rewrite (the NetCDF and GeoTIFF, the map, the loss
+    /// curves), so that the page lists them and shows every figure of the forecast it
+    /// verifies (read from the output directory).
+    pub fn adopt_stored(&mut self, rc: &RunConfig) {
+        for file in Self::catalogue(&rc.pipeline) {
+            let name = file.name(self.year);
+            let path = self.dir.join(&name);
+            if file == OutputFile::Report || self.written.contains(&file) || !path.is_file() {
+                continue;
+            }
+            if name.ends_with(".png") {
+                match std::fs::read(&path) {
+                    Ok(png) => self.figures.push((file.clone(), png)),
+                    Err(e) => tracing::warn!("{}: {e}; not on report.html", path.display()),
+                }
+            }
+            self.written.push(file);
+        }
+    }
+
+    /// `report.html`: the provenance, the skill table and every figure written (in the
+    /// catalogue's order), staged with the other files.
+    pub fn write_page(&mut self, rc: &RunConfig, session: &Session) -> Result<(), PipelineError> {
+        let catalogue = Self::catalogue(&rc.pipeline);
+        let rank = |f: &OutputFile| catalogue.iter().position(|c| c == f).unwrap_or(usize::MAX);
+        let mut figures = std::mem::take(&mut self.figures);
+        figures.sort_by_key(|(f, _)| rank(f));
+        let year = self.year;
+        let figures = figures
+            .into_iter()
+            .map(|(f, png)| report::Figure {
+                name: f.name(year),
+                caption: super::pages::caption(&f, year),
+                png,
+            })
+            .collect();
+        let mut files: Vec<OutputFile> = self.written.clone();
+        files.sort_by_key(rank);
+        let files = files.iter().map(|f| f.name(year)).collect();
+        let prov = self
+            .prov
+            .clone()
+            .unwrap_or_else(|| Provenance::of(rc, session));
+        let page =
+            super::pages::forecast(rc, session, &prov, self.skill_md.as_deref(), figures, files);
+        self.write(&OutputFile::Report, page.to_html().as_bytes())
     }
 }
 
@@ -261,11 +366,14 @@ fn netcdf_file<'a>(
         comment: prov.comment.clone(),
         config: rc.config_text.clone(),
         inputs: Provenance::inputs(session),
+        boxes: Provenance::boxes(rc, session),
+        baseline_regions: String::new(),
     }
 }
 
 fn write_geotiff(
     path: &std::path::Path,
+    rc: &RunConfig,
     session: &Session,
     fc: &Forecast,
     prov: &Provenance,
@@ -297,6 +405,8 @@ fn write_geotiff(
             "forecast_reference_time".to_string(),
             fc.first.label(fc.freq),
         ),
+        // The named boxes fitted (comma-separated), as in the NetCDF's `sstcast_boxes`.
+        ("boxes".to_string(), Provenance::boxes(rc, session)),
     ];
     geotiff::write_geotiff(path, &fc.grid.lat, &fc.grid.lon, &bands, &names, &meta)?;
     Ok(())
@@ -330,6 +440,7 @@ mod tests {
             "skill_2018.png",
             "series_ice_2018.png",
             "loss_ice.png",
+            "report.html",
         ] {
             assert!(
                 names.iter().any(|n| n == want),
@@ -338,6 +449,6 @@ mod tests {
         }
         let mut q = p.clone();
         q.outputs.formats = vec![Format::Netcdf];
-        assert_eq!(OutputSet::catalogue(&q).len(), 3);
+        assert_eq!(OutputSet::catalogue(&q).len(), 4);
     }
 }

@@ -40,6 +40,19 @@ impl Provenance {
             .join(", ")
     }
 
+    /// The named boxes fitted in `session`, comma-separated (the outputs' `sstcast_boxes`;
+    /// empty when none): a box the input holds no ocean of is skipped ([`crate::region::layout`]).
+    pub fn boxes(rc: &RunConfig, session: &Session) -> String {
+        rc.pipeline
+            .regions
+            .boxes
+            .iter()
+            .filter(|b| session.regions.iter().any(|r| r.id == b.name))
+            .map(|b| b.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The provenance of the outputs of `rc` on `session`.
     pub fn of(rc: &RunConfig, session: &Session) -> Self {
         let m = &rc.pipeline.model;
@@ -75,10 +88,21 @@ impl Provenance {
             rc.year,
             session.product
         );
-        let comment = format!(
+        let mut comment = format!(
             "Forecast reference time {}: models were trained only on data before it and decoded autoregressively. Cells outside every forecast region are fill.",
             session.origin.label(session.cube.freq)
         );
+        if !session.skipped_boxes.is_empty() {
+            let skipped: Vec<String> = session
+                .skipped_boxes
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            comment.push_str(&format!(
+                " Named boxes of the pipeline not fitted, the input holding none of their ocean: {}.",
+                skipped.join(", ")
+            ));
+        }
         Self {
             source,
             history,

@@ -8,7 +8,9 @@
 //! what killed runs left in it is swept ([`crate::io::sweep`]).
 //!
 //! Short gaps in the training record are interpolated and cells with long gaps masked before
-//! the ocean mask is computed ([`crate::dataset::gaps`]).
+//! the ocean mask is computed ([`crate::dataset::gaps`]). Named boxes the input holds none of
+//! the ocean of are skipped with a warning naming each ([`crate::region::layout`] says why),
+//! so the default pipeline runs on a regional file as it is.
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,8 @@ pub struct Session {
     pub steps: usize,
     /// The regions, one model each.
     pub regions: Vec<Region>,
+    /// The named boxes of the pipeline left out: the input holds none of their ocean.
+    pub skipped_boxes: Vec<region::Skipped>,
     /// The product's name for titles.
     pub product: String,
     /// `<outputs.dir>/<pipeline>/<year>/`.
@@ -85,7 +89,11 @@ impl Session {
         };
         let steps = training_steps(&cube, origin)?;
         let mask = ocean_mask(&cube, steps);
-        let regions = region::build(&cube.grid, &mask, p.regions.tiles, &p.regions.boxes)?;
+        let layout = region::layout(&cube.grid, &mask, p.regions.tiles, &p.regions.boxes)?;
+        report_boxes(&layout, &files);
+        let region::Layout {
+            regions, skipped, ..
+        } = layout;
         let trend_slope = match p.model.trend {
             Trend::None => 0.0,
             Trend::Global => {
@@ -106,6 +114,7 @@ impl Session {
             origin,
             steps,
             regions,
+            skipped_boxes: skipped,
             product,
             out_dir,
             key,
@@ -117,6 +126,26 @@ impl Session {
     /// sweeps what killed runs left there.
     pub fn lock(&self, rc: &RunConfig) -> Result<OutputLock, PipelineError> {
         lock_dir(&self.out_dir, rc.shard)
+    }
+}
+
+/// Logs the named boxes skipped (a warning naming each: the pipeline asked for them) and those
+/// cut by the input's domain.
+fn report_boxes(layout: &region::Layout, files: &[PathBuf]) {
+    let input = match files {
+        [one] => one.display().to_string(),
+        _ => format!("the {} input files", files.len()),
+    };
+    for s in &layout.skipped {
+        tracing::warn!(
+            "named box {s} is not fitted: {input} holds no ocean cell of it; the other regions \
+             are (the outputs' metadata list the boxes fitted)"
+        );
+    }
+    for name in &layout.partial {
+        tracing::info!(
+            "named box {name} reaches beyond the domain of {input}: fitted on its ocean cells inside it"
+        );
     }
 }
 

@@ -12,7 +12,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{epochs, DeviceChoice, Fit, Stepper, TrainSettings, Windows};
+use super::{epochs, Batch, DecoderTraining, DeviceChoice, Fit, Stepper, TrainSettings, Windows};
 use crate::model::{ModelShape, Seq2Seq};
 
 /// The burn engine's state: the module on an autodiff device and burn's optimizer.
@@ -22,19 +22,25 @@ struct Burn<'a> {
     model: Option<Seq2Seq>,
     optim: ModuleOptimizer,
     learning_rate: f64,
-    damping: Tensor<2>,
-    val: Option<(Tensor<3>, Tensor<3>)>,
+    val: Option<[Tensor<3>; 3]>,
+    free_running: bool,
 }
 
 impl Burn<'_> {
-    fn tensors(&self, starts: &[usize]) -> (Tensor<3>, Tensor<3>) {
-        let (mut x, mut y) = (Vec::new(), Vec::new());
-        self.data.fill(starts, &mut x, &mut y);
+    /// `[x, y, base]` of the windows starting at `starts`.
+    fn tensors(&self, starts: &[usize]) -> [Tensor<3>; 3] {
+        let mut batch = Batch::default();
+        self.data.fill(starts, &mut batch);
         let (b, d) = (starts.len(), self.data);
-        (
-            Tensor::from_data(TensorData::new(x, [b, d.window, d.c]), &self.device),
-            Tensor::from_data(TensorData::new(y, [b, d.horizon, d.c]), &self.device),
-        )
+        let out = [d.horizon, d.c];
+        [
+            Tensor::from_data(TensorData::new(batch.x, [b, d.window, d.c]), &self.device),
+            Tensor::from_data(TensorData::new(batch.y, [b, out[0], out[1]]), &self.device),
+            Tensor::from_data(
+                TensorData::new(batch.base, [b, out[0], out[1]]),
+                &self.device,
+            ),
+        ]
     }
 }
 
@@ -42,24 +48,27 @@ impl Stepper for Burn<'_> {
     type Weights = Seq2Seq;
 
     fn step(&mut self, starts: &[usize]) -> f32 {
-        let (x, y) = self.tensors(starts);
+        let [x, y, base] = self.tensors(starts);
         let model = self.model.take().expect("model between steps");
+        // Free running: the decoder is fed the model's own forecast (no gradient through it).
+        let fed = self
+            .free_running
+            .then(|| model.forecast(x.clone(), base.clone()).detach());
         let (model, loss) = step(
             model,
             &mut self.optim,
             self.learning_rate,
-            x,
-            y,
-            &self.damping,
+            [x, y, base],
+            fed,
         );
         self.model = Some(model);
         loss
     }
 
     fn val_loss(&mut self) -> f32 {
-        let (x, y) = self.val.clone().expect("validation batch");
+        let [x, y, base] = self.val.clone().expect("validation batch");
         let model = self.model.as_ref().expect("model between steps");
-        let pred = model.forecast(x, &self.damping);
+        let pred = model.forecast(x, base);
         scalar((pred - y).square().mean().detach())
     }
 
@@ -78,10 +87,6 @@ pub(super) fn fit_burn(
     val_starts: &[usize],
 ) -> Fit {
     let device = s.device.device().autodiff();
-    let damping = Tensor::<2>::from_data(
-        TensorData::new(data.damping.clone(), [s.horizon, data.c]),
-        &device,
-    );
     let model = Seq2Seq::new(shape, &mut rng, &device);
     let mut st = Burn {
         data,
@@ -89,15 +94,15 @@ pub(super) fn fit_burn(
         model: Some(model),
         optim: optimizer(s.l2),
         learning_rate: s.learning_rate,
-        damping,
         val: None,
+        free_running: s.decoder == DecoderTraining::FreeRunning,
     };
     if !val_starts.is_empty() {
         st.val = Some(st.tensors(val_starts));
     }
     let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
     let last = st.model.take().expect("model after the epochs");
-    run.into_fit(last, data.damping.clone(), |m| m.valid())
+    run.into_fit(last, data.baseline.clone(), |m| m.valid())
 }
 
 /// Adam with coupled L2 and gradient-norm clipping at 1 (see the module docs of [`super`]).
@@ -109,36 +114,43 @@ pub fn optimizer(l2: f64) -> ModuleOptimizer {
     adam.init()
 }
 
-/// One optimisation step with teacher forcing on a batch; returns the updated model and the
-/// batch's MSE before the update. The whole training loop, and `make bench`, go through here.
+/// One optimisation step on a batch `[x, y, base]`; returns the updated model and the
+/// batch's MSE before the update. The decoder is fed `fed` (detached), or the targets `y`
+/// when `None` (teacher forcing). The whole training loop, and `make bench`, go through here.
 pub fn step(
     model: Seq2Seq,
     optim: &mut ModuleOptimizer,
     learning_rate: f64,
-    x: Tensor<3>,
-    y: Tensor<3>,
-    damping: &Tensor<2>,
+    [x, y, base]: [Tensor<3>; 3],
+    fed: Option<Tensor<3>>,
 ) -> (Seq2Seq, f32) {
-    let pred = model.forward_teacher(x, y.clone(), damping);
+    let fed = fed.unwrap_or_else(|| y.clone());
+    let pred = model.forward_teacher(x, fed, base);
     let loss = (pred - y).square().mean();
     let value = scalar(loss.clone());
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     (optim.step(learning_rate, model, grads), value)
 }
 
-/// The autoregressive forecast of `fit` after the input window `x`, on `device` (see
-/// [`super::predict`]).
-pub(super) fn predict(fit: &Fit, x: &[f32], channels: usize, device: DeviceChoice) -> Vec<f32> {
+/// The autoregressive forecast of `fit` after the input window `x`, correcting `base`, on
+/// `device` (see [`super::predict`]).
+pub(super) fn predict(
+    fit: &Fit,
+    x: &[f32],
+    base: &[f32],
+    channels: usize,
+    device: DeviceChoice,
+) -> Vec<f32> {
     let window = x.len() / channels;
-    let horizon = fit.damping.len() / channels;
+    let horizon = base.len() / channels;
     let device = device.device();
     let x = Tensor::<3>::from_data(TensorData::new(x.to_vec(), [1, window, channels]), &device);
-    let d = Tensor::<2>::from_data(
-        TensorData::new(fit.damping.clone(), [horizon, channels]),
+    let base = Tensor::<3>::from_data(
+        TensorData::new(base.to_vec(), [1, horizon, channels]),
         &device,
     );
     fit.model
-        .forecast(x, &d)
+        .forecast(x, base)
         .into_data()
         .try_into_vec::<f32>()
         .expect("f32 output")

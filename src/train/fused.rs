@@ -8,37 +8,47 @@
 
 use burn::tensor::Device;
 
-use super::{epochs, Fit, Stepper, TrainSettings, Windows};
-use crate::model::fused::{Weights, Workspace};
+use super::{epochs, Batch, DecoderTraining, Fit, Stepper, TrainSettings, Windows};
+use crate::model::fused::{TrainBatch, Weights, Workspace};
 use crate::model::{ModelShape, Seq2Seq};
 
 /// The fused engine's state (see [`crate::model::fused`]): its trainer and batch buffers.
 struct Fused<'a> {
     data: &'a Windows<'a>,
     t: Trainer,
-    x: Vec<f32>,
-    y: Vec<f32>,
-    vx: Vec<f32>,
-    vy: Vec<f32>,
+    batch: Batch,
+    val: Batch,
+    free_running: bool,
 }
 
 impl Stepper for Fused<'_> {
     type Weights = Weights;
 
     fn step(&mut self, starts: &[usize]) -> f32 {
-        self.data.fill(starts, &mut self.x, &mut self.y);
-        self.t.step(&self.x, &self.y, &self.data.damping)
+        self.data.fill(starts, &mut self.batch);
+        let b = &self.batch;
+        // Free running: the decoder is fed the model's own forecast, as at inference.
+        let own = self.free_running.then(|| {
+            let t = &mut self.t;
+            t.weights
+                .forecast(&b.x, self.data.window, &b.base, &mut t.workspace)
+        });
+        self.t.step(&TrainBatch {
+            x: &b.x,
+            y: &b.y,
+            base: &b.base,
+            fed: own.as_deref(),
+            horizon: self.data.horizon,
+        })
     }
 
     fn val_loss(&mut self) -> f32 {
         let t = &mut self.t;
-        let pred = t.weights.forecast(
-            &self.vx,
-            self.data.window,
-            &self.data.damping,
-            &mut t.workspace,
-        );
-        mse(&pred, &self.vy)
+        let v = &self.val;
+        let pred = t
+            .weights
+            .forecast(&v.x, self.data.window, &v.base, &mut t.workspace);
+        mse(&pred, &v.y)
     }
 
     fn weights(&self) -> Weights {
@@ -60,18 +70,17 @@ pub(super) fn fit_fused(
     // The initial weights come from the burn module's initialiser (same RNG draws as the
     // burn engine), then live in flat buffers.
     let w = Weights::from_model(&Seq2Seq::new(shape, &mut rng, &device));
-    let (mut vx, mut vy) = (Vec::new(), Vec::new());
-    data.fill(val_starts, &mut vx, &mut vy);
+    let mut val = Batch::default();
+    data.fill(val_starts, &mut val);
     let mut st = Fused {
         data,
         t: Trainer::new(w, s.learning_rate, s.l2),
-        x: Vec::new(),
-        y: Vec::new(),
-        vx,
-        vy,
+        batch: Batch::default(),
+        val,
+        free_running: s.decoder == DecoderTraining::FreeRunning,
     };
     let run = epochs(&mut st, s, &mut rng, order, !val_starts.is_empty());
-    run.into_fit(st.t.weights, data.damping.clone(), |w| w.to_model(&device))
+    run.into_fit(st.t.weights, data.baseline.clone(), |w| w.to_model(&device))
 }
 
 /// Mean squared difference, accumulated in f64.
@@ -80,10 +89,11 @@ fn mse(a: &[f32], b: &[f32]) -> f32 {
     (sum / a.len() as f64) as f32
 }
 
-/// The autoregressive forecast of `fit` after the input window `x` (see [`super::predict`]).
-pub(super) fn predict(fit: &Fit, x: &[f32], channels: usize) -> Vec<f32> {
+/// The autoregressive forecast of `fit` after the input window `x`, correcting `base`
+/// (see [`super::predict`]).
+pub(super) fn predict(fit: &Fit, x: &[f32], base: &[f32], channels: usize) -> Vec<f32> {
     let window = x.len() / channels;
-    Weights::from_model(&fit.model).forecast(x, window, &fit.damping, &mut Workspace::default())
+    Weights::from_model(&fit.model).forecast(x, window, base, &mut Workspace::default())
 }
 
 /// Adam with coupled L2 and per-tensor gradient-norm clipping at 1: the update of
@@ -161,12 +171,12 @@ impl Trainer {
         }
     }
 
-    /// One teacher-forced step on `x` `[B][T][C]`, `y` `[B][H][C]` with `damping` `[H][C]`:
-    /// loss and gradient, then the Adam update. Returns the loss before the update.
-    pub(crate) fn step(&mut self, x: &[f32], y: &[f32], damping: &[f32]) -> f32 {
+    /// One step on `batch`: loss and gradient, then the Adam update. Returns the loss
+    /// before the update.
+    pub(crate) fn step(&mut self, batch: &TrainBatch<'_>) -> f32 {
         let loss = self
             .weights
-            .loss_and_grad(x, y, damping, &mut self.grad, &mut self.workspace);
+            .loss_and_grad(batch, &mut self.grad, &mut self.workspace);
         self.adam.step(&mut self.weights, &mut self.grad);
         loss
     }
@@ -177,7 +187,6 @@ mod tests {
     use super::*;
     use crate::model::fused::tests::{assert_close, case, tensor3};
     use crate::model::CellKind;
-    use burn::tensor::{Tensor, TensorData};
 
     /// The fused Adam against burn's optimizer: the same weights after three steps, with
     /// coupled L2 and with gradient-norm clipping acting.
@@ -193,13 +202,14 @@ mod tests {
         let mut grad = vec![0.0; w.data.len()];
         let mut ws = Workspace::default();
         let x = tensor3(&c.x, [c.b, c.t, c.c], &device);
-        let d = Tensor::<2>::from_data(TensorData::new(c.damping.clone(), [c.h, c.c]), &device);
+        let base = tensor3(&c.base, [c.b, c.h, c.c], &device);
         for _ in 0..3 {
             // Scale the targets up so some gradient norms exceed 1 and clipping acts.
             let y: Vec<f32> = c.y.iter().map(|v| v * 20.0).collect();
             let yt = tensor3(&y, [c.b, c.h, c.c], &device);
-            (model, _) = super::super::step(model, &mut optim, lr, x.clone(), yt, &d);
-            w.loss_and_grad(&c.x, &y, &c.damping, &mut grad, &mut ws);
+            (model, _) =
+                super::super::step(model, &mut optim, lr, [x.clone(), yt, base.clone()], None);
+            w.loss_and_grad(&c.batch(&y), &mut grad, &mut ws);
             assert!(
                 grad.iter().map(|g| g * g).sum::<f32>() > 1.0,
                 "clipping is exercised"

@@ -20,6 +20,7 @@
 
 pub mod bootstrap;
 pub mod hindcast;
+pub mod index;
 pub mod lim;
 mod linalg;
 pub mod references;

@@ -65,7 +65,9 @@ impl References {
         let damping = crate::dataset::damping(&anom, n, horizon);
         let seasonal = match cube.freq {
             Frequency::Annual => damping.clone(),
-            Frequency::Monthly => seasonal_damping(&anom, n, cube.start, horizon),
+            Frequency::Monthly => {
+                crate::dataset::seasonal_damping(&anom, n, cube.start, cube.freq, horizon, 0.0)
+            }
         };
         let lim = Lim::fit(
             &train,
@@ -191,43 +193,6 @@ impl References {
         };
         Some(map)
     }
-}
-
-/// Seasonal damped-persistence coefficients `[slot][lead][cell]` of a monthly anomaly series
-/// `[t][cell]` starting at `start`: for each calendar month m of the origin step t, lead L and
-/// cell, the least-squares slope through the origin of anomaly(t+L) on anomaly(t) over the
-/// pairs with t in month m, clipped to 0..1 (0 without a pair). Non-finite pairs are skipped.
-fn seasonal_damping(anom: &[f32], n: usize, start: Period, horizon: usize) -> Vec<f32> {
-    let nt = anom.len() / n.max(1);
-    let (mut xy, mut xx) = (
-        vec![0.0f64; 12 * horizon * n],
-        vec![0.0f64; 12 * horizon * n],
-    );
-    for t in 0..nt {
-        let slot = (start.0 + t as i64).rem_euclid(12) as usize;
-        let x = &anom[t * n..(t + 1) * n];
-        for lead in 1..=horizon.min(nt - 1 - t) {
-            let y = &anom[(t + lead) * n..(t + lead + 1) * n];
-            let o = (slot * horizon + lead - 1) * n;
-            for c in 0..n {
-                let (a, b) = (x[c] as f64, y[c] as f64);
-                if a.is_finite() && b.is_finite() {
-                    xy[o + c] += a * b;
-                    xx[o + c] += a * a;
-                }
-            }
-        }
-    }
-    xy.iter()
-        .zip(&xx)
-        .map(|(&xy, &xx)| {
-            if xx > 0.0 {
-                (xy / xx).clamp(0.0, 1.0) as f32
-            } else {
-                0.0
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

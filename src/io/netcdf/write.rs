@@ -53,6 +53,11 @@ pub struct ForecastFile<'a> {
     pub config: String,
     /// Input files, for provenance.
     pub inputs: String,
+    /// The named boxes fitted, comma-separated (global `sstcast_boxes`).
+    pub boxes: String,
+    /// Regions whose forecast is the untrained baseline (no ensemble member kept trained
+    /// weights), comma-separated (global `sstcast_baseline_regions`).
+    pub baseline_regions: String,
 }
 
 /// Writes `f` to `path` atomically.
@@ -315,6 +320,8 @@ fn write_to(path: &Path, f: &ForecastFile) -> Result<(), netcdf::Error> {
         freq: f.freq,
     };
     let mut file = create(path, &[("time", nt)], f.grid, &globals)?;
+    file.add_attribute("sstcast_boxes", f.boxes.as_str())?;
+    file.add_attribute("sstcast_baseline_regions", f.baseline_regions.as_str())?;
     times.put_valid(&mut file, &["time"])?;
     put_grid(&mut file, f.grid)?;
     times.put_reference(&mut file, &["time"], &[])?;
@@ -466,8 +473,14 @@ mod tests {
             comment: "c".into(),
             config: "model: {}".into(),
             inputs: "x.nc".into(),
+            boxes: String::new(),
+            baseline_regions: String::new(),
         };
         write_forecast(&path, &f).unwrap();
+        let file = netcdf::open(&path).unwrap();
+        let boxes = file.attribute("sstcast_boxes").unwrap().value().unwrap();
+        assert_eq!(boxes, netcdf::AttributeValue::Str(String::new()));
+        drop(file);
         // Only the final file remains.
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
         let c = read_cube(std::slice::from_ref(&path), None).unwrap();

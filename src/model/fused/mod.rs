@@ -40,7 +40,7 @@ mod net;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub(crate) use net::Workspace;
+pub(crate) use net::{TrainBatch, Workspace};
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};

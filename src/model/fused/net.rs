@@ -9,6 +9,19 @@ use super::kernels::{
 use super::{LayerAt, Weights};
 use crate::model::CellKind;
 
+/// One training batch for [`Weights::loss_and_grad`]: `x` `[B][T][C]`; the targets `y`, the
+/// baseline `base` the network corrects and, optionally, the decoder's inputs `fed`, each
+/// `[B][H][C]` with `horizon` = H.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TrainBatch<'a> {
+    pub(crate) x: &'a [f32],
+    pub(crate) y: &'a [f32],
+    pub(crate) base: &'a [f32],
+    /// `None`: the decoder is fed the targets (teacher forcing).
+    pub(crate) fed: Option<&'a [f32]>,
+    pub(crate) horizon: usize,
+}
+
 /// Buffers reused from one step to the next (one per fit; not shared between threads).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Workspace {
@@ -18,6 +31,10 @@ pub(crate) struct Workspace {
     xs: Vec<f32>,
     /// Targets, time-major `[H][B][C]`.
     ys: Vec<f32>,
+    /// The baseline forecast the network corrects, time-major `[H][B][C]`.
+    base: Vec<f32>,
+    /// The decoder's fed inputs when they are not the targets, time-major `[H][B][C]`.
+    fed: Vec<f32>,
     /// Decoder inputs (teacher forcing), `[H][B][C]`.
     dec_in: Vec<f32>,
     /// Predictions, then their loss gradient, `[H][B][C]`.
@@ -76,30 +93,42 @@ impl Weights {
         (&e.hs[t * bh..(t + 1) * bh], c)
     }
 
-    /// Mean squared error of the teacher-forced prediction and its gradient.
+    /// Mean squared error of the prediction of `batch` and its gradient.
     ///
-    /// `x` `[B][T][C]`, `y` `[B][H][C]`, `damping` `[H][C]`, as for
-    /// [`Seq2Seq::forward_teacher`]. Writes d loss / d weight into `grad` (same layout as
-    /// the weights) and returns the loss.
+    /// As [`Seq2Seq::forward_teacher`]: decoder step `k` is fed `batch.fed[k-1]` (the truth
+    /// `y` when `fed` is `None`: teacher forcing). Writes d loss / d weight into `grad`
+    /// (same layout as the weights) and returns the loss. The fed inputs are constants: no
+    /// gradient flows through them.
     pub(crate) fn loss_and_grad(
         &self,
-        x: &[f32],
-        y: &[f32],
-        damping: &[f32],
+        batch: &TrainBatch<'_>,
         grad: &mut [f32],
         ws: &mut Workspace,
     ) -> f32 {
+        let TrainBatch {
+            x,
+            y,
+            base,
+            fed,
+            horizon,
+        } = *batch;
         let s = self.layout.shape;
         let (c, hn, layers) = (s.channels, s.hidden, s.layers);
-        let horizon = damping.len() / c;
         let b = y.len() / (horizon * c);
         let t = x.len() / (b * c);
         let bh = b * hn;
         time_major(x, b, t, c, &mut ws.xs);
         time_major(y, b, horizon, c, &mut ws.ys);
+        time_major(base, b, horizon, c, &mut ws.base);
         resize(&mut ws.dec_in, horizon * b * c);
         ws.dec_in[..b * c].copy_from_slice(&ws.xs[(t - 1) * b * c..]);
-        ws.dec_in[b * c..].copy_from_slice(&ws.ys[..(horizon - 1) * b * c]);
+        match fed {
+            Some(fed) => {
+                time_major(fed, b, horizon, c, &mut ws.fed);
+                ws.dec_in[b * c..].copy_from_slice(&ws.fed[..(horizon - 1) * b * c]);
+            }
+            None => ws.dec_in[b * c..].copy_from_slice(&ws.ys[..(horizon - 1) * b * c]),
+        }
 
         // Forward.
         self.encode(t, b, ws);
@@ -123,15 +152,13 @@ impl Weights {
         resize(&mut ws.pred, horizon * b * c);
         fill_rows(&mut ws.pred, bo);
         gemm_acc(horizon * b, hn, c, top, wo, &mut ws.pred);
-        let last = &ws.xs[(t - 1) * b * c..];
         let n = (horizon * b * c) as f64;
         let mut sum = 0.0f64;
         for k in 0..horizon {
-            let dk = &damping[k * c..(k + 1) * c];
             for bi in 0..b {
                 let row = (k * b + bi) * c;
                 for ch in 0..c {
-                    let p = ws.pred[row + ch] + dk[ch] * last[bi * c + ch];
+                    let p = ws.pred[row + ch] + ws.base[row + ch];
                     let e = p - ws.ys[row + ch];
                     sum += (e as f64) * (e as f64);
                     // From here on `pred` holds d loss / d prediction.
@@ -208,20 +235,20 @@ impl Weights {
         (sum / n) as f32
     }
 
-    /// Autoregressive forecast, as [`Seq2Seq::forecast`]: `x` `[B][window][C]` and
-    /// `damping` `[H][C]` in, `[B][H][C]` out.
+    /// Autoregressive forecast, as [`Seq2Seq::forecast`]: `x` `[B][window][C]` and the
+    /// baseline `base` `[B][H][C]` in, `[B][H][C]` out.
     pub(crate) fn forecast(
         &self,
         x: &[f32],
         window: usize,
-        damping: &[f32],
+        base: &[f32],
         ws: &mut Workspace,
     ) -> Vec<f32> {
         let s = self.layout.shape;
         let (c, hn, layers) = (s.channels, s.hidden, s.layers);
         let g = s.cell.gates() * hn;
-        let horizon = damping.len() / c;
         let b = x.len() / (window * c);
+        let horizon = base.len() / (b * c);
         let (t, bh) = (window, b * hn);
         time_major(x, b, t, c, &mut ws.xs);
         self.encode(t, b, ws);
@@ -241,7 +268,6 @@ impl Weights {
         let mut q = vec![0.0f32; b * g];
         ws.prev.clear();
         ws.prev.extend_from_slice(&ws.xs[(t - 1) * b * c..]);
-        let last = ws.prev.clone();
         let (wo, bo) = (
             &self.data[self.layout.wo..self.layout.wo + hn * c],
             &self.data[self.layout.bo..self.layout.bo + c],
@@ -271,12 +297,12 @@ impl Weights {
             }
             fill_rows(&mut ws.prev, bo);
             gemm_acc(b, hn, c, &input, wo, &mut ws.prev);
-            let dk = &damping[k * c..(k + 1) * c];
             for bi in 0..b {
                 for ch in 0..c {
+                    let at = (bi * horizon + k) * c + ch;
                     let p = &mut ws.prev[bi * c + ch];
-                    *p += dk[ch] * last[bi * c + ch];
-                    out[(bi * horizon + k) * c + ch] = *p;
+                    *p += base[at];
+                    out[at] = *p;
                 }
             }
         }

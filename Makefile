@@ -24,7 +24,7 @@ DEB_PACKAGES := build-essential pkg-config libnetcdf-dev libgdal-dev libhdf5-dev
                 python3-venv libudunits2-0 unzip curl ca-certificates \
                 chromium chromium-driver python3-selenium python3-gdal
 
-.PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst hindcast-hadisst test interop-venv deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch
+.PHONY: forecast skill hindcast hindcast-kaplan hindcast-ersst hindcast-hadisst test interop-venv deps grids grids-ersst grids-kaplan grids-hadisst build release lint fmt clean help fuzz slurm test-slurm bench bench-venv check-tch coastlines
 
 help:
 	@echo "make forecast YEAR=2018   forecast YEAR with $(PIPELINE) -> outputs/"
@@ -33,7 +33,7 @@ help:
 	@echo "make hindcast             the three default hindcasts (Kaplan 2000-2013, ERSST 2016-2019, HadISST annual 1995-2010)"
 	@echo "make slurm YEAR=2018 SHARDS=8   forecast YEAR as a Slurm job array + merge job"
 	@echo "make bench                performance measurements -> bench/results.{md,json}"
-	@echo "make deps | grids | grids-kaplan | grids-hadisst | release | lint | fuzz | test-slurm | check-tch"
+	@echo "make deps | grids | grids-kaplan | grids-hadisst | coastlines | release | lint | fuzz | test-slurm | check-tch"
 
 ## deps: the Debian packages sstcast builds and tests against (installs them when root).
 deps:
@@ -102,15 +102,32 @@ else \
 fi
 endef
 
+## coastlines: Natural Earth land outlines (public domain) for the maps, from the npm package
+## world-atlas (TopoJSON: land-110m.json, land-50m.json) into $(COAST_DIR), which sstcast reads
+## at run time (SSTCAST_COASTLINES overrides; see src/figures/coast.rs). Not committed: third-
+## party data. Without them (no npm, no network) maps are drawn without coastlines, with a
+## warning, so this target only warns when the fetch fails.
+COAST_DIR ?= data/world-atlas
+WORLD_ATLAS ?= world-atlas@2.0.2
+coastlines: $(COAST_DIR)/land-110m.json
+$(COAST_DIR)/land-110m.json:
+	@mkdir -p $(COAST_DIR)/.pack
+	@if command -v npm >/dev/null && (cd $(COAST_DIR)/.pack && npm pack --silent $(WORLD_ATLAS) >/dev/null) \
+	  && tar -xzf $(COAST_DIR)/.pack/world-atlas-*.tgz -C $(COAST_DIR)/.pack; then \
+	  cp $(COAST_DIR)/.pack/package/land-50m.json $(COAST_DIR)/.pack/package/LICENSE $(COAST_DIR)/.pack/package/README.md $(COAST_DIR)/; \
+	  cp $(COAST_DIR)/.pack/package/land-110m.json $(COAST_DIR)/; \
+	  rm -rf $(COAST_DIR)/.pack; echo "coastlines: $(WORLD_ATLAS) in $(COAST_DIR)"; \
+	else rm -rf $(COAST_DIR)/.pack; echo "coastlines: WARNING: could not fetch $(WORLD_ATLAS) with npm; maps will have no coastlines"; fi
+
 ## release: the one optimised build that `forecast` uses.
 release: deps
 	$(CARGO) build --release --locked
 
-forecast: release grids
+forecast: release grids coastlines
 	./target/release/sstcast forecast --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
 
 ## skill: verify the forecast of YEAR against the observations in the input (forecasts first if needed).
-skill: release grids
+skill: release grids coastlines
 	./target/release/sstcast skill --config $(PIPELINE) --year $(YEAR) $(if $(THREADS),--threads $(THREADS))
 
 ## hindcast: the three default hindcasts, each fitted once and forecast from every start:
@@ -122,15 +139,15 @@ skill: release grids
 HINDCAST_ARGS ?=
 hindcast: hindcast-kaplan hindcast-ersst hindcast-hadisst
 
-hindcast-kaplan: release grids
+hindcast-kaplan: release grids coastlines
 	./target/release/sstcast hindcast --config pipelines/kaplan-monthly.yaml --train-end 1999-12 \
 	  --starts 2000-01..2013-10 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
 
-hindcast-ersst: release grids
+hindcast-ersst: release grids coastlines
 	./target/release/sstcast hindcast --config $(PIPELINE) --train-end 2015-12 \
 	  --starts 2016-01..2019-08 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
 
-hindcast-hadisst: release grids-hadisst
+hindcast-hadisst: release grids-hadisst coastlines
 	./target/release/sstcast hindcast --config pipelines/hadisst-iceland-annual.yaml --train-end 1994 \
 	  --starts 1995-01..2010-01 --every 12 $(if $(THREADS),--threads $(THREADS)) $(HINDCAST_ARGS)
 
@@ -138,7 +155,7 @@ hindcast-hadisst: release grids-hadisst
 ## (afterok, --kill-on-invalid-dep=yes); waits and fails unless the merge job COMPLETED.
 ## Extra sbatch flags (partition, account, time, cpus): SBATCH_ARGS="--partition=x --cpus-per-task=8".
 SHARDS ?= 4
-slurm: release grids
+slurm: release grids coastlines
 	SSTCAST=./target/release/sstcast PIPELINE=$(PIPELINE) pipelines/slurm/submit $(YEAR) $(SHARDS)
 
 ## check-tch: type-check and build the libtorch backend (`--features tch`, for GPU nodes)
@@ -174,7 +191,7 @@ test-slurm: deps grids
 ## interoperability test (tests/interop.rs): xarray and rioxarray read a forecast's NetCDF
 ## and GeoTIFF alike, in the venv of interop-venv. python3-gdal (deps) brings GDAL's COG
 ## validator for tests/cog.rs and forecast_ersst.rs.
-test: deps grids interop-venv
+test: deps grids coastlines interop-venv
 	SSTCAST_REQUIRE_BROWSER=1 SSTCAST_INTEROP_PYTHON="$(INTEROP_VENV)/bin/python" $(CARGO) test --locked
 
 ## interop-venv: xarray, netCDF4 and rioxarray from PyPI in a venv outside the clone (about

@@ -148,6 +148,9 @@ fn main() -> anyhow::Result<()> {
                     "{} sea surface temperature forecast, 2018 (sstcast)",
                     cfg.product.as_deref().unwrap_or("SST")
                 ),
+                // As the pipeline draws it: with coastlines when `make coastlines` fetched them
+                // (matplotlib's figure has none, so this only makes sstcast's side slower).
+                coastlines: sstcast::figures::coast::for_grid(&lon),
                 ..HeatmapStyle::default()
             };
             let png = out.join("heatmap_sstcast.png");

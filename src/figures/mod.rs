@@ -14,10 +14,17 @@
 //! - `loss_<region>.png` for named regions: training and validation loss per epoch on a log
 //!   scale (the original project's loss figure).
 //!
+//! Every map has the Natural Earth coastlines over its cells ([`coast`]) unless the
+//! pipeline's `outputs.coastlines` is false or the file is missing (a warning). Colour
+//! scales fit the field ([`Maps`]): the original -2..30 degC on a global temperature map,
+//! a range from the data (robust percentiles, rounded; centred on 0 for anomalies) on
+//! regional and anomaly maps, unless the pipeline's `outputs.color_range` sets one.
+//!
 //! The figures of a hindcast (many starts) are in [`hindcast`]: skill against lead with 95%
 //! bands, the per-region skill map with non-significant regions hatched, Niño 3.4 forecasts
 //! at two leads against observations. They take plain numbers, not the verification's types.
 
+pub mod coast;
 mod hindcast;
 
 pub use hindcast::{hindcast_by_lead, hindcast_skill_map, nino34_hindcast, LeadCurve};
@@ -27,10 +34,11 @@ use crate::forecast::Forecast;
 use crate::grid::{Cube, LatLon};
 use crate::region::Region;
 use crate::render::{
-    self, Colormap, HeatmapStyle, LineChartStyle, RenderError, Series, LAND_GREY, TAB10,
+    self, Colormap, HeatmapStyle, LineChartStyle, Polylines, RenderError, Series, LAND_GREY, TAB10,
 };
 use crate::time::{Frequency, Period};
 use crate::verify::{Method, SkillReport};
+use std::sync::Arc;
 
 /// Labels shared by the figures of one run.
 #[derive(Debug, Clone)]
@@ -39,6 +47,56 @@ pub struct Labels {
     pub product: String,
     /// Target year.
     pub year: i64,
+    /// How the maps are drawn.
+    pub maps: Maps,
+}
+
+/// What the maps of a run share beyond their labels.
+#[derive(Debug, Clone, Default)]
+pub struct Maps {
+    /// Coastlines over the cells; `None` = none.
+    pub coastlines: Option<Arc<Polylines>>,
+    /// The colour range of the forecast and observed maps (`outputs.color_range`);
+    /// `None` = chosen from the field (see [`Maps::range`]).
+    pub range: Option<(f32, f32)>,
+    /// The variable is an anomaly (its name says `anom`): ranges centred on 0.
+    pub anomaly: bool,
+}
+
+impl Maps {
+    /// The colour range for `values` on `grid`: the configured one; else -2..30 degC (the
+    /// original figure's) on a global map of temperatures; else the field's robust range.
+    pub fn range(&self, grid: &LatLon, values: &[f32]) -> (f32, f32) {
+        let span = |c: &[f64]| {
+            c.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v))
+                - c.iter().fold(f64::INFINITY, |a, &v| a.min(v))
+        };
+        let global = span(&grid.lon) >= 300.0 && span(&grid.lat) >= 100.0;
+        match self.range {
+            Some(r) => r,
+            None if global && !self.anomaly => (-2.0, 30.0),
+            None => render::robust_range(values, self.anomaly).unwrap_or((-2.0, 30.0)),
+        }
+    }
+
+    /// The grid covers the globe (at least 300 degrees of longitude and 100 of latitude).
+    fn is_global(grid: &LatLon) -> bool {
+        let span = |c: &[f64]| {
+            c.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v))
+                - c.iter().fold(f64::INFINITY, |a, &v| a.min(v))
+        };
+        span(&grid.lon) >= 300.0 && span(&grid.lat) >= 100.0
+    }
+
+    /// The units label of a map of the field itself.
+    fn units(&self) -> String {
+        let what = if self.anomaly {
+            "Sea surface temperature anomaly"
+        } else {
+            "Sea surface temperature"
+        };
+        format!("{what} (°C)")
+    }
 }
 
 fn span_label(fc: &Forecast) -> String {
@@ -54,18 +112,30 @@ fn span_label(fc: &Forecast) -> String {
     }
 }
 
+/// A map of the field `values` (forecast or observed) titled `title`.
+fn field_map(grid: &LatLon, values: &[f32], title: String, l: &Labels) -> HeatmapStyle {
+    let (vmin, vmax) = l.maps.range(grid, values);
+    HeatmapStyle {
+        title,
+        units_label: l.maps.units(),
+        vmin,
+        vmax,
+        height: hindcast::map_height(grid),
+        coastlines: l.maps.coastlines.clone(),
+        ..HeatmapStyle::default()
+    }
+}
+
 /// The forecast map.
 pub fn forecast_map(fc: &Forecast, l: &Labels) -> Result<Vec<u8>, RenderError> {
-    let style = HeatmapStyle {
-        title: format!(
-            "{} sea surface temperature forecast, {} (sstcast)",
-            l.product,
-            span_label(fc)
-        ),
-        units_label: "Sea surface temperature (°C)".into(),
-        ..HeatmapStyle::default()
-    };
-    render::render_heatmap(&fc.grid.lat, &fc.grid.lon, &fc.mean_over_leads(), &style)
+    let mean = fc.mean_over_leads();
+    let title = format!(
+        "{} sea surface temperature forecast, {} (sstcast)",
+        l.product,
+        span_label(fc)
+    );
+    let style = field_map(&fc.grid, &mean, title, l);
+    render::render_heatmap(&fc.grid.lat, &fc.grid.lon, &mean, &style)
 }
 
 /// Observed mean over the forecast leads, where every lead is observed; `None` otherwise.
@@ -85,17 +155,15 @@ pub fn observed_mean(cube: &Cube, fc: &Forecast) -> Option<Vec<f32>> {
     )
 }
 
-/// The observed mean map, same style as the forecast map.
+/// The observed mean map, same style as the forecast map (and the forecast's colour range,
+/// so the two compare side by side).
 pub fn observed_map(fc: &Forecast, obs: &[f32], l: &Labels) -> Result<Vec<u8>, RenderError> {
-    let style = HeatmapStyle {
-        title: format!(
-            "{} sea surface temperature, observed, {}",
-            l.product,
-            span_label(fc)
-        ),
-        units_label: "Sea surface temperature (°C)".into(),
-        ..HeatmapStyle::default()
-    };
+    let title = format!(
+        "{} sea surface temperature, observed, {}",
+        l.product,
+        span_label(fc)
+    );
+    let style = field_map(&fc.grid, &fc.mean_over_leads(), title, l);
     render::render_heatmap(&fc.grid.lat, &fc.grid.lon, obs, &style)
 }
 
@@ -107,6 +175,11 @@ pub fn error_map(fc: &Forecast, obs: &[f32], l: &Labels) -> Result<Vec<u8>, Rend
         .zip(obs)
         .map(|(f, o)| f - o)
         .collect();
+    // -2..2 on a global map (the original scale); a regional one fits its errors, centred.
+    let (vmin, vmax) = match Maps::is_global(&fc.grid) {
+        true => (-2.0, 2.0),
+        false => render::robust_range(&err, true).unwrap_or((-2.0, 2.0)),
+    };
     let style = HeatmapStyle {
         title: format!(
             "Forecast minus observed, {} ({}, sstcast)",
@@ -114,11 +187,13 @@ pub fn error_map(fc: &Forecast, obs: &[f32], l: &Labels) -> Result<Vec<u8>, Rend
             l.product
         ),
         units_label: "Forecast error (°C)".into(),
-        vmin: -2.0,
-        vmax: 2.0,
+        vmin,
+        vmax,
         contours: 0,
         colormap: Colormap::RdBuR,
         missing_color: LAND_GREY,
+        height: hindcast::map_height(&fc.grid),
+        coastlines: l.maps.coastlines.clone(),
         ..HeatmapStyle::default()
     };
     render::render_heatmap(&fc.grid.lat, &fc.grid.lon, &err, &style)
@@ -155,8 +230,16 @@ pub fn skill_map(fc: &Forecast, skill: &SkillReport, l: &Labels) -> Result<Vec<u
         l.year
     );
     let units = "RMSE ratio (model / best reference: clim., pers., damped, seasonal damped, LIM)";
-    let height = HeatmapStyle::default().height;
-    ratio_map(&fc.grid, &fc.regions, &ratio, None, (title, units), height)
+    let height = hindcast::map_height(&fc.grid);
+    let coast = l.maps.coastlines.clone();
+    ratio_map(
+        &fc.grid,
+        &fc.regions,
+        &ratio,
+        None,
+        (title, units),
+        (height, coast),
+    )
 }
 
 /// Each region's cells coloured by its `ratio` (NaN: left as land; a later region overrides
@@ -169,7 +252,7 @@ fn ratio_map(
     ratio: &[f64],
     hatched: Option<&[bool]>,
     (title, units_label): (String, &str),
-    height: u32,
+    (height, coastlines): (u32, Option<Arc<Polylines>>),
 ) -> Result<Vec<u8>, RenderError> {
     let mut cells = vec![f32::NAN; grid.ncells()];
     let mut hatch = vec![false; grid.ncells()];
@@ -190,6 +273,7 @@ fn ratio_map(
         colormap: Colormap::RdBuR,
         missing_color: LAND_GREY,
         height,
+        coastlines,
         ..HeatmapStyle::default()
     };
     match hatched {
@@ -335,8 +419,8 @@ pub fn loss(id: &str, r: &FitRecord) -> Result<Vec<u8>, RenderError> {
 }
 
 /// Every figure of a run on a small synthetic forecast, pinned by the FNV-1a hash and length
-/// of its PNG bytes (recorded before issue 11's restructuring of `render`). The drawing itself
-/// is pinned by `render::golden`; this adds the figures' own choices (titles, styles, the
+/// of its PNG bytes (recorded when issue 14 moved `render` onto `tiny-skia`; the images
+/// looked at). The drawing itself is pinned by `tests/render_golden.rs`; this adds the figures' own choices (titles, styles, the
 /// series and averages they plot). When a figure is changed on purpose, record the new
 /// values printed by the failure in the same commit.
 #[cfg(test)]
@@ -411,11 +495,36 @@ mod golden {
     }
 
     #[test]
+    fn colour_ranges_fit_the_field() {
+        let grid = |lat: Vec<f64>, lon: Vec<f64>| LatLon { lat, lon };
+        let steps = |a: f64, d: f64, n: usize| (0..n).map(|i| a + d * i as f64).collect();
+        let global = grid(steps(-88.0, 2.0, 89), steps(0.0, 2.0, 180));
+        let iceland = grid(steps(55.5, 1.0, 15), steps(-40.5, 1.0, 40));
+        let field: Vec<f32> = (0..600).map(|i| 3.0 + 7.0 * (i as f32 / 599.0)).collect();
+        let maps = Maps::default();
+        assert_eq!(maps.range(&global, &field), (-2.0, 30.0));
+        assert_eq!(maps.range(&iceland, &field), (3.0, 10.0));
+        let anomaly = Maps {
+            anomaly: true,
+            ..Maps::default()
+        };
+        let anom: Vec<f32> = field.iter().map(|v| (v - 6.0) / 4.0).collect();
+        let (lo, hi) = anomaly.range(&global, &anom);
+        assert!(lo == -hi && hi < 2.0, "{lo} {hi}");
+        let fixed = Maps {
+            range: Some((0.0, 12.0)),
+            ..Maps::default()
+        };
+        assert_eq!(fixed.range(&iceland, &field), (0.0, 12.0));
+    }
+
+    #[test]
     fn figures_are_byte_identical() {
         let (cube, fc) = fixture();
         let l = Labels {
             product: "Synthetic SST".into(),
             year: 2018,
+            maps: Maps::default(),
         };
         let obs = observed_mean(&cube, &fc).unwrap();
         let skill = crate::verify::evaluate(&cube, 18 * 12, &fc, 2018).unwrap();
@@ -438,12 +547,12 @@ mod golden {
             ("loss", loss("north", &record)),
         ];
         let want: [(&str, u64, usize); 6] = [
-            ("forecast_map", 0x209e61192b72da05, 130790),
-            ("observed_map", 0x52b5ded9542d2ae7, 101967),
+            ("forecast_map", 0x4e8bd397b8509214, 141768),
+            ("observed_map", 0x42beb054a2c96975, 113943),
             ("error_map", 0xa96fa01fa9758737, 57478),
             ("skill_map", 0xb0aaa09479ddeaf9, 63953),
-            ("series", 0xf2cc0bad47524ce9, 168211),
-            ("loss", 0x3af7be8346cee14b, 74013),
+            ("series", 0x1f2c062dd92ff2cc, 145492),
+            ("loss", 0x88ea867b23bf0dba, 73254),
         ];
         assert_golden(&got, &want, "");
     }

@@ -215,6 +215,22 @@ pub struct OutputsConfig {
     pub dir: PathBuf,
     /// Which files to write.
     pub formats: Vec<Format>,
+    /// Natural Earth coastlines over every map (default true; see `figures::coast` for
+    /// where the file is read from; missing: a warning, maps without coastlines).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub coastlines: bool,
+    /// `[low, high]` colour range (degC) of the forecast and observed maps; default: -2..30
+    /// on global temperature maps, else fitted to the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_range: Option<[f32; 2]>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A whole pipeline file.
@@ -349,6 +365,14 @@ impl PipelineConfig {
         if self.outputs.formats.is_empty() {
             return bad("outputs.formats", "lists no format");
         }
+        if let Some([lo, hi]) = self.outputs.color_range {
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                return bad(
+                    "outputs.color_range",
+                    "must be [low, high], finite, low < high",
+                );
+            }
+        }
         if let Some(name) = &self.name {
             if name.is_empty() || name.contains('/') {
                 return bad("name", "must be a non-empty name without '/'");
@@ -425,6 +449,29 @@ outputs:
         let text = EXAMPLE.replace("learning_rate: 0.01", "learning_rate: -1");
         let c = PipelineConfig::parse(&text, Path::new("x.yaml")).unwrap();
         assert!(c.validate(Path::new("x.yaml")).is_err());
+    }
+
+    #[test]
+    fn map_options_of_the_outputs_section() {
+        let path = Path::new("x.yaml");
+        let c = PipelineConfig::parse(EXAMPLE, path).unwrap();
+        assert!(c.outputs.coastlines);
+        assert_eq!(c.outputs.color_range, None);
+        let with = |extra: &str| EXAMPLE.replace("  formats:", &format!("  {extra}\n  formats:"));
+        let c = PipelineConfig::parse(&with("coastlines: false"), path).unwrap();
+        assert!(!c.outputs.coastlines);
+        let c = PipelineConfig::parse(&with("color_range: [3, 10]"), path).unwrap();
+        c.validate(path).unwrap();
+        assert_eq!(c.outputs.color_range, Some([3.0, 10.0]));
+        let c = PipelineConfig::parse(&with("color_range: [10, 3]"), path).unwrap();
+        let e = c.validate(path).unwrap_err().to_string();
+        assert!(e.contains("outputs.color_range"), "{e}");
+        let e = PipelineConfig::parse(&with("coastline: false"), path).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.contains("outputs") && e.contains("unknown field `coastline`"),
+            "{e}"
+        );
     }
 
     #[test]

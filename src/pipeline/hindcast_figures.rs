@@ -54,6 +54,7 @@ pub fn draw(
     report: &HindcastReport,
     refs: &References,
     product: &str,
+    maps: &crate::figures::Maps,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, RenderError> {
     // Short: the figure functions add their own words, and long product names must fit.
     let span = format!(
@@ -110,8 +111,8 @@ pub fn draw(
             regions,
             &ratio,
             &significant,
-            &span,
-            product,
+            (&span, product),
+            maps.coastlines.clone(),
         )?,
     ));
     if let Some(png) = nino34(hc, refs, product)? {

@@ -121,11 +121,14 @@ pub fn write(
     let mut figures = Vec::new();
     if rc.pipeline.outputs.formats.contains(&Format::Png) {
         let product = &hc.sessions[0].product;
-        let figures_of_run = super::hindcast_figures::draw(hc, report, &v.references[0], product)
-            .map_err(|source| PipelineError::Render {
-            path: dir.join("hindcast_*.png"),
-            source,
-        })?;
+        let maps = super::outputs::maps(rc, &hc.sessions[0]);
+        let figures_of_run =
+            super::hindcast_figures::draw(hc, report, &v.references[0], product, &maps).map_err(
+                |source| PipelineError::Render {
+                    path: dir.join("hindcast_*.png"),
+                    source,
+                },
+            )?;
         for (name, png) in figures_of_run {
             write_file(stage, dir, name, &png)?;
             files.push(name.to_string());

@@ -331,6 +331,21 @@ fn labels(rc: &RunConfig, session: &Session) -> figures::Labels {
     figures::Labels {
         product: session.product.clone(),
         year: rc.year,
+        maps: maps(rc, session),
+    }
+}
+
+/// How the maps of a run are drawn: coastlines (unless `outputs.coastlines: false`; a
+/// warning and none when the file is missing), the colour range, anomaly or not.
+pub(super) fn maps(rc: &RunConfig, session: &Session) -> figures::Maps {
+    let out = &rc.pipeline.outputs;
+    figures::Maps {
+        coastlines: out
+            .coastlines
+            .then(|| figures::coast::for_grid(&session.cube.grid.lon))
+            .flatten(),
+        range: out.color_range.map(|[lo, hi]| (lo, hi)),
+        anomaly: session.cube.variable.to_lowercase().contains("anom"),
     }
 }
 

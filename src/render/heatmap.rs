@@ -1,45 +1,41 @@
-//! Global heatmap figures (matplotlib `pcolormesh` + `contour` + `colorbar`
-//! look-alike) rendered straight into an RGB buffer and encoded as PNG.
+//! Global and regional maps (matplotlib `pcolormesh` + `contour` + `colorbar` look-alike),
+//! drawn on the `tiny-skia` canvas and encoded as PNG.
 //!
 //! Why this design:
-//! * Speed: the map area (~700k pixels) is filled by looking up, for every
-//!   pixel column and row, which grid cell it falls in (precomputed once per
-//!   column/row) and copying that cell's colour. This is exact for
-//!   non-uniform grids, O(pixels) and far faster than drawing ~16k
-//!   rectangles through a generic plotting backend.
-//! * Look: cells are drawn at their true extents (edges halfway between
-//!   centres, outer edges half a cell beyond the outer centres, latitudes
-//!   clamped to +-90), north up, equal aspect in degrees (plate carree),
-//!   contours as thin anti-aliased black lines, a matplotlib-like colorbar,
-//!   tick labels such as `60°S` / `120°W` and a title, all in DejaVu Sans
-//!   (embedded through the `dejavu` crate, so no system fonts are needed).
-//!   Values are clipped to `[vmin, vmax]` for colouring; NaN cells stay white.
-//! * Text, frame and ticks are those of the line charts ([`super::text`],
-//!   [`super::axes`]): the map and the colorbar are two framed `Axes`.
-//! * Periodic longitudes: when the cell edges span exactly 360 degrees the
-//!   grid is treated as periodic. The x-axis then covers 360 degrees starting
-//!   at a round value (e.g. a 2-degree grid with centres -180..178 is shown
-//!   over -180..180 instead of its raw edges -181..179, the sliver beyond
-//!   179 being the wrapped -180 cell), and contours are closed across the
-//!   dateline. Non-periodic grids span exactly their cell edges.
-//! * Contour levels: [`contour::contour_levels`], i.e. matplotlib's
-//!   `plt.contour(z, n)` choice: `MaxNLocator(n + 1)` "nice" levels over the
-//!   finite data range, keeping those strictly inside it (so the count is
-//!   about `n`, and levels are round numbers such as 2, 4, ..., 28).
-//! * Hatching ([`render_heatmap_hatched`]): thin dark diagonal lines over flagged cells,
-//!   anti-aliased by their distance to each pixel centre, so a value that is shown but not
-//!   significant keeps its colour and land keeps its own grey.
+//! * Speed: the map area (~700k pixels) is filled by looking up, for every pixel column and
+//!   row, which grid cell it falls in (precomputed once per column/row) and copying that
+//!   cell's colour: exact for non-uniform grids, O(pixels), and far faster than filling
+//!   ~16k rectangles as paths. Only the lines over the cells go through `tiny-skia`.
+//! * Look: cells at their true extents (edges halfway between centres, outer edges half a
+//!   cell beyond the outer centres, latitudes clamped to +-90), north up, equal aspect in
+//!   degrees (plate carree); thin anti-aliased black contours, with their levels marked
+//!   across the colorbar (matplotlib's `colorbar.add_lines`), so a reader can tell 5 from
+//!   8 degC; optional coastlines over the field; tick labels such as `60°S` / `120°W` and a
+//!   title in DejaVu Sans (embedded, no system fonts). Values are clipped to
+//!   `[vmin, vmax]` for colouring; NaN cells take `missing_color` (white by default).
+//! * Text, frame and ticks are those of the line charts ([`super::text`], [`super::axes`]):
+//!   the map and the colorbar are two framed `Axes`.
+//! * Periodic longitudes: when the cell edges span exactly 360 degrees the grid is periodic:
+//!   the x-axis covers 360 degrees from a round value (a 2-degree grid with centres
+//!   -180..178 is shown over -180..180, the sliver beyond 179 being the wrapped -180 cell),
+//!   and contours continue across the dateline. Other grids span exactly their cell edges.
+//! * Contour levels: matplotlib's `plt.contour(z, n)` choice (`MaxNLocator(n + 1)` "nice"
+//!   levels strictly inside the data's range), those inside `[vmin, vmax]`: they follow
+//!   the data and a fitted colour range ([`robust_range`]).
+//! * Lines over the cells (contours, coastlines, hatching): the private `overlay` module.
 //! * Output is the PNG's bytes; the caller writes them (see [`super`]).
 
 use super::axes::{Axes, Metrics, Placed};
-use super::canvas::{round_half_away, Canvas, WHITE};
+use super::canvas::{Canvas, BLACK, WHITE};
 use super::colormap::Colormap;
-use super::contour;
-use super::png::encode_png;
-use super::stroke::stroke_segment_with;
 use super::text::{Font, LabelFont};
-use super::ticks::{degree_ticks, fmt_num, lat_label, lon_label};
+use super::ticks::{
+    contour_levels, degree_ticks, fmt_num, lat_label, lon_label, nice_step, nice_ticks,
+};
 use super::RenderError;
+use std::sync::Arc;
+
+mod overlay;
 
 /// Appearance of a heatmap figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +48,7 @@ pub struct HeatmapStyle {
     pub vmin: f32,
     /// Value mapped to the last colour; larger values are clipped.
     pub vmax: f32,
-    /// Requested number of contour lines (0 = none); see
-    /// [`contour::contour_levels`] for how levels are chosen.
+    /// Requested number of contour lines (0 = none); levels as `plt.contour(z, n)`.
     pub contours: usize,
     /// Colour table used for the cells and the colorbar.
     pub colormap: Colormap,
@@ -64,7 +59,13 @@ pub struct HeatmapStyle {
     /// Colour of NaN (land/missing) cells: white by default, as in the original figure; a
     /// light grey on diverging maps, where white means "zero".
     pub missing_color: [u8; 3],
+    /// Longitude/latitude polylines drawn over the field (coastlines), any longitude
+    /// convention; `None` = none.
+    pub coastlines: Option<Arc<Polylines>>,
 }
+
+/// Polylines in degrees: `(longitude, latitude)` points.
+pub type Polylines = Vec<Vec<(f64, f64)>>;
 
 /// Light grey for land on diverging maps.
 pub const LAND_GREY: [u8; 3] = [200, 200, 200];
@@ -81,6 +82,7 @@ impl Default for HeatmapStyle {
             width: 1400,
             height: 750,
             missing_color: WHITE,
+            coastlines: None,
         }
     }
 }
@@ -97,9 +99,9 @@ pub fn render_heatmap(
     style: &HeatmapStyle,
 ) -> Result<Vec<u8>, RenderError> {
     let canvas = render_canvas(lat, lon, values, None, style)?;
-    let png = encode_png(&canvas).map_err(|message| RenderError::Draw { message });
-    canvas.recycle();
-    png
+    canvas
+        .encode_png()
+        .map_err(|message| RenderError::Draw { message })
 }
 
 /// [`render_heatmap`] with the cells where `hatched` (same layout as `values`) covered by
@@ -122,14 +124,11 @@ pub fn render_heatmap_hatched(
         });
     }
     let canvas = render_canvas(lat, lon, values, Some(hatched), style)?;
-    let png = encode_png(&canvas).map_err(|message| RenderError::Draw { message });
-    canvas.recycle();
-    png
+    canvas
+        .encode_png()
+        .map_err(|message| RenderError::Draw { message })
 }
 
-/// Contour line width in pixels at the reference size (matplotlib 0.5 pt at
-/// 100 dpi is 0.69 px; slightly more reads better without anti-aliased cells).
-const CONTOUR_WIDTH: f64 = 0.8;
 /// Reference figure size the pixel sizes below are tuned for.
 const REF_W: f64 = 1400.0;
 const REF_H: f64 = 750.0;
@@ -209,6 +208,12 @@ struct Extent {
 }
 
 impl Extent {
+    /// Figure pixel of the point at longitude `x`, latitude `y` on the map laid out by `lay`.
+    fn to_px(&self, lay: &Layout, x: f64, y: f64) -> (f64, f64) {
+        let px = lay.x0 as f64 + (x - self.x0) / self.dx * lay.mw as f64;
+        (px, lay.y0 as f64 + (self.y1 - y) / self.dy * lay.mh as f64)
+    }
+
     fn of(xcells: &AxisCells, ycells: &AxisCells) -> Result<Self, String> {
         let (nlat, nlon) = (ycells.n(), xcells.n());
         let e0 = xcells.edges[0];
@@ -294,8 +299,8 @@ impl Layout {
 
         // Colorbar ticks depend on its height, which depends on the layout; the
         // label widths are estimated with the widest plausible tick set.
-        let cb_est: Vec<f64> = contour::nice_ticks(vmin, vmax, CB_NBINS_MAX);
-        let cb_est_step = contour::nice_step(vmin, vmax, CB_NBINS_MAX);
+        let cb_est: Vec<f64> = nice_ticks(vmin, vmax, CB_NBINS_MAX);
+        let cb_est_step = nice_step(vmin, vmax, CB_NBINS_MAX);
         let max_cb_w = cb_est
             .iter()
             .map(|&v| tick_font.width(&fmt_num(v, cb_est_step)).ceil() as i32)
@@ -341,6 +346,12 @@ impl Layout {
             lon_ticks,
             lat_ticks,
         })
+    }
+
+    /// The map rectangle `[x0, y0, x1, y1]` in figure pixels.
+    fn rect(&self) -> [f64; 4] {
+        let (x0, y0) = (self.x0 as f64, self.y0 as f64);
+        [x0, y0, x0 + self.mw as f64, y0 + self.mh as f64]
     }
 
     /// The map rectangle as axes.
@@ -400,28 +411,61 @@ fn render_canvas(
     let cells = PixelCells::new(&ext, &xcells, &ycells, &lay);
     fill_cells(&mut cv, values, style, &cells, &lay);
     if let Some(hatched) = hatched {
-        hatch_cells(&mut cv, hatched, &cells, &lay);
+        overlay::hatch_cells(&mut cv, hatched, &cells, &lay);
     }
-    if style.contours > 0 {
-        draw_contours(
-            &mut cv,
-            lat,
-            lon,
-            values,
-            style.contours,
-            ext.periodic,
-            (ext.x0, ext.y1, ext.dx, ext.dy),
-            (lay.x0, lay.y0, lay.mw, lay.mh),
-            CONTOUR_WIDTH * lay.m.k,
-        );
+    let levels = levels(values, style);
+    overlay::draw_contours(&mut cv, (lat, lon), values, &levels, &ext, &lay);
+    if let Some(coast) = &style.coastlines {
+        overlay::draw_coastlines(&mut cv, coast, &ext, &lay);
     }
     draw_map_axes(&mut cv, &ext, &lay);
-    draw_colorbar(&mut cv, style, &lay);
+    draw_colorbar(&mut cv, style, &lay, &levels);
     if !style.title.is_empty() {
         let map = lay.map();
         map.title(&mut cv, &lay.title_font, &style.title, f64::NEG_INFINITY);
     }
     Ok(cv)
+}
+
+/// A colour range fitted to a field: the 2nd and 98th percentiles of its finite values
+/// (robust to a few extreme cells), symmetric about 0 when `centred` (anomalies,
+/// differences), rounded outward to a "nice" step of about 8 colorbar intervals. `None`
+/// when the field has no spread.
+pub fn robust_range(values: &[f32], centred: bool) -> Option<(f32, f32)> {
+    let mut v: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable_by(f32::total_cmp);
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64;
+    let (mut lo, mut hi) = (q(0.02), q(0.98));
+    if centred {
+        let m = lo.abs().max(hi.abs());
+        (lo, hi) = (-m, m);
+    }
+    if hi <= lo {
+        return None;
+    }
+    let step = nice_step(lo, hi, 8);
+    Some((
+        ((lo / step).floor() * step) as f32,
+        ((hi / step).ceil() * step) as f32,
+    ))
+}
+
+/// The contour levels of a map: `style.contours` lines over the finite data's range
+/// (matplotlib's `plt.contour(z, n)` choice), those inside the colour range.
+fn levels(values: &[f32], style: &HeatmapStyle) -> Vec<f64> {
+    let (zmin, zmax) = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v as f64), b.max(v as f64))
+        });
+    let (lo, hi) = (style.vmin as f64, style.vmax as f64);
+    let mut levels = contour_levels(zmin, zmax, style.contours);
+    levels.retain(|&l| l > lo && l < hi);
+    levels
 }
 
 /// The grid cell under each pixel column and row of the map rectangle.
@@ -467,58 +511,36 @@ fn fill_cells(
     let (vmin, vmax) = (style.vmin as f64, style.vmax as f64);
     let (x0, y0, mw) = (lay.x0, lay.y0, lay.mw);
     let nlon = cells.nlon;
-    let colours: Vec<[u8; 3]> = values
+    let colours: Vec<[u8; 4]> = values
         .iter()
         .map(|&v| {
-            if v.is_finite() {
+            let [r, g, b] = if v.is_finite() {
                 let t = ((v as f64 - vmin) / (vmax - vmin)).clamp(0.0, 1.0);
                 style.colormap.rgb(t as f32)
             } else {
                 style.missing_color
-            }
+            };
+            [r, g, b, 255]
         })
         .collect();
     // Consecutive pixel rows in the same grid row are identical: each grid
     // row is drawn once and copied.
-    let row_bytes = mw as usize * 3;
+    let row_bytes = mw as usize * 4;
+    let (w, px) = (cv.w, cv.pm.data_mut());
     let mut prev: Option<(usize, usize)> = None; // (grid row, start of its pixels)
     for (r, &i) in cells.row.iter().enumerate() {
-        let start = (((y0 + r as i32) * cv.w + x0) * 3) as usize;
+        let start = (((y0 + r as i32) * w + x0) * 4) as usize;
         match prev {
             Some((pi, pstart)) if pi == i => {
-                cv.px.copy_within(pstart..pstart + row_bytes, start);
+                px.copy_within(pstart..pstart + row_bytes, start);
             }
             _ => {
                 let row_colours = &colours[i * nlon..][..nlon];
-                let line = &mut cv.px[start..start + row_bytes];
-                for (p, &j) in line.chunks_exact_mut(3).zip(&cells.col) {
+                let line = &mut px[start..start + row_bytes];
+                for (p, &j) in line.chunks_exact_mut(4).zip(&cells.col) {
                     p.copy_from_slice(&row_colours[j]);
                 }
                 prev = Some((i, start));
-            }
-        }
-    }
-}
-
-/// Hatching colour and opacity.
-const HATCH: [u8; 3] = [40, 40, 40];
-const HATCH_ALPHA: f32 = 0.75;
-
-/// Diagonal hatching (`/`, anti-aliased) over the cells flagged in `hatched`.
-fn hatch_cells(cv: &mut Canvas, hatched: &[bool], cells: &PixelCells, lay: &Layout) {
-    let spacing = (9.0 * lay.m.k).max(4.0);
-    let hw = 0.5 * (0.9 * lay.m.k).max(0.7);
-    for (r, &i) in cells.row.iter().enumerate() {
-        for (c, &j) in cells.col.iter().enumerate() {
-            if !hatched[i * cells.nlon + j] {
-                continue;
-            }
-            // Distance from the pixel centre to the nearest line x + y = n * spacing.
-            let u = (c as f64 + r as f64 + 1.0).rem_euclid(spacing);
-            let d = u.min(spacing - u) / std::f64::consts::SQRT_2;
-            let a = (hw + 0.5 - d).clamp(0.0, 1.0) as f32;
-            if a > 0.0 {
-                cv.blend(lay.x0 + c as i32, lay.y0 + r as i32, HATCH, a * HATCH_ALPHA);
             }
         }
     }
@@ -552,7 +574,7 @@ fn draw_map_axes(cv: &mut Canvas, ext: &Extent, lay: &Layout) {
 }
 
 /// The colorbar: colour ramp, frame, ticks and the units label.
-fn draw_colorbar(cv: &mut Canvas, style: &HeatmapStyle, lay: &Layout) {
+fn draw_colorbar(cv: &mut Canvas, style: &HeatmapStyle, lay: &Layout, levels: &[f64]) {
     let (vmin, vmax) = (style.vmin as f64, style.vmax as f64);
     let bar = lay.colorbar();
     let (cx0, y0, cb_w, mh) = (bar.x0, bar.y0, bar.w, bar.h);
@@ -562,13 +584,18 @@ fn draw_colorbar(cv: &mut Canvas, style: &HeatmapStyle, lay: &Layout) {
         let c = lut[((t * 256.0).floor() as usize).min(255)];
         cv.fill_rect(cx0, y0 + r, cx0 + cb_w, y0 + r + 1, c);
     }
+    // The contour levels as lines across the bar (matplotlib's `colorbar.add_lines`).
+    for &l in levels.iter().filter(|&&l| l > vmin && l < vmax) {
+        let r = (y0 as f64 + (vmax - l) / (vmax - vmin) * mh as f64 - 0.5).round() as i32;
+        cv.fill_rect(cx0, r, cx0 + cb_w, r + 1, BLACK);
+    }
     bar.frame(cv);
     // matplotlib: MaxNLocator('auto') with nbins = axis length / (2 * font size), at most 9.
     let tick_font = &lay.tick_text.font;
     let cb_nbins = ((mh as f64 / (2.0 * tick_font.em)) as usize).clamp(1, CB_NBINS_MAX);
-    let cb_step = contour::nice_step(vmin, vmax, cb_nbins);
+    let cb_step = nice_step(vmin, vmax, cb_nbins);
     let tol = (vmax - vmin) * 1e-9;
-    let ticks: Vec<(f64, String)> = contour::nice_ticks(vmin, vmax, cb_nbins)
+    let ticks: Vec<(f64, String)> = nice_ticks(vmin, vmax, cb_nbins)
         .into_iter()
         .filter(|&v| v >= vmin - tol && v <= vmax + tol)
         .map(|v| (v, fmt_num(v, cb_step)))
@@ -589,99 +616,6 @@ fn draw_colorbar(cv: &mut Canvas, style: &HeatmapStyle, lay: &Layout) {
         let left = cb_right + m.tick_len + m.pad + lay.max_cb_w + m.px(10.0);
         bar.rotated_label(cv, tick_font, &style.units_label, left as f64);
     }
-}
-
-thread_local! {
-    /// Contour coverage buffer of this thread's last figure, all zeros, kept
-    /// for the next one (a map-sized buffer is megabytes).
-    static SPARE_COVERAGE: std::cell::RefCell<Vec<f32>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Draw the contour lines of `values` clipped to the map rectangle.
-///
-/// Coverage is accumulated with `max` in a map-sized buffer and blended once,
-/// so joints between consecutive segments do not get darker.
-#[allow(clippy::too_many_arguments)]
-fn draw_contours(
-    cv: &mut Canvas,
-    lat: &[f64],
-    lon: &[f64],
-    values: &[f32],
-    n: usize,
-    periodic: bool,
-    (ext_x0, ext_y1, dx, dy): (f64, f64, f64, f64),
-    (x0, y0, mw, mh): (i32, i32, i32, i32),
-    width: f64,
-) {
-    let (zmin, zmax) = values
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v as f64), b.max(v as f64))
-        });
-    let levels = contour::contour_levels(zmin, zmax, n);
-    if levels.is_empty() {
-        return;
-    }
-    // Periodic grids get the last column prepended (shifted -360) and the
-    // first appended (+360) so lines continue across the seam.
-    let nlon = lon.len();
-    let (xs, grid): (Vec<f64>, Vec<f32>) = if periodic {
-        let mut xs = Vec::with_capacity(nlon + 2);
-        xs.push(lon[nlon - 1] - 360.0);
-        xs.extend_from_slice(lon);
-        xs.push(lon[0] + 360.0);
-        let mut g = Vec::with_capacity(lat.len() * (nlon + 2));
-        for row in values.chunks_exact(nlon) {
-            g.push(row[nlon - 1]);
-            g.extend_from_slice(row);
-            g.push(row[0]);
-        }
-        (xs, g)
-    } else {
-        (lon.to_vec(), values.to_vec())
-    };
-
-    let (mwu, mhu) = (mw as usize, mh as usize);
-    // All zeros between uses: only the touched entries are reset below.
-    let mut cov = SPARE_COVERAGE.with(|s| std::mem::take(&mut *s.borrow_mut()));
-    cov.resize(mwu * mhu, 0.0);
-    // Pixels with non-zero coverage, each once: only these are blended.
-    let mut touched: Vec<u32> = Vec::new();
-    let hw = width / 2.0;
-    let sx = mw as f64 / dx;
-    let sy = mh as f64 / dy;
-    contour::marching_squares_levels(&xs, lat, &grid, &levels, |_, [a, b]| {
-        let (ax, ay) = ((a.0 - ext_x0) * sx, (ext_y1 - a.1) * sy);
-        let (bx, by) = ((b.0 - ext_x0) * sx, (ext_y1 - b.1) * sy);
-        stroke_segment_with(mwu, mhu, (ax, ay), (bx, by), hw, |i, c| {
-            let slot = &mut cov[i];
-            if *slot == 0.0 {
-                touched.push(i as u32);
-            }
-            if c > *slot {
-                *slot = c;
-            }
-        });
-    });
-    // Each pixel is blended once with its final (max) coverage, so the order
-    // does not matter.
-    for &i in &touched {
-        // Map rows and columns fit in u32 (figures are at most 8192 wide).
-        let (r, col) = (i / mwu as u32, i % mwu as u32);
-        let i = i as usize;
-        let a = cov[i].min(1.0);
-        cov[i] = 0.0;
-        // `Canvas::blend` with black: p * (1 - a) + 0 * a, the added zero
-        // changing nothing as p * (1 - a) >= 0.
-        let keep = 1.0 - a;
-        let p = (((y0 + r as i32) * cv.w + x0 + col as i32) * 3) as usize;
-        for ch in &mut cv.px[p..p + 3] {
-            *ch = round_half_away(*ch as f32 * keep) as u8;
-        }
-    }
-    SPARE_COVERAGE.with(|s| *s.borrow_mut() = cov);
 }
 
 #[cfg(test)]

@@ -1,36 +1,39 @@
-//! The legend of a line chart: one entry per distinct (label, colour, dash), a box with a
-//! short line sample per entry, in the corner of the axes that covers the least ink.
+//! The line charts' legend: a translucent white box with a light grey edge, one row per
+//! distinct entry (a line sample, dashed when the series is, over a band patch when it has
+//! one, and the label), placed in the corner of the axes covering the least ink.
 //!
-//! Why by ink: matplotlib's `loc="best"` places the legend where it hides the fewest data;
-//! counting the pixels of drawn coverage under each candidate box does the same for any mix
-//! of lines and markers, in matplotlib's order of preference (upper right, upper left, lower
-//! left, lower right) on ties.
+//! Why its own module: placement (matplotlib's `loc="best"` order: upper right, upper left,
+//! lower left, lower right) and the box layout are independent of how the chart's lines are
+//! drawn; it only needs to know where ink already is.
 
-use super::canvas::{Canvas, WHITE};
-use super::stroke::{dash_pattern, stroke_runs};
+use super::canvas::{polyline, Canvas, Pen, WHITE};
 use super::text::Font;
 
-/// Legend frame (matplotlib `legend.edgecolor` 0.8).
+/// The legend box's edge colour (matplotlib's `0.8` grey).
 const LEGEND_EDGE: [u8; 3] = [204, 204, 204];
 
-/// A line as the legend shows it; an empty label keeps it out of the legend.
+/// What the legend shows of a series.
 pub(crate) struct Entry<'a> {
     pub(crate) label: &'a str,
     pub(crate) color: [u8; 3],
     pub(crate) dashed: bool,
-    /// Line width in pixels.
     pub(crate) width: f32,
-    /// The opacity of the line's band, if it has one: a translucent patch behind its sample.
+    /// Opacity of the series' band, when it has one.
     pub(crate) band: Option<f32>,
 }
 
-/// Draw the legend of `lines` in the emptiest corner of the plot area `(x0, y0, w, h)`,
-/// judged by `ink` (coverage of everything drawn there, row-major); returns its box.
+/// matplotlib's scaled `--` pattern (on, off) for a line of `width` pixels.
+pub(crate) fn dash_pattern(width: f64) -> (f64, f64) {
+    ((3.7 * width).max(3.0), (1.6 * width).max(2.5))
+}
+
+/// Draw the legend of `lines` inside the axes `(x0, y0, pw, ph)`, avoiding `ink` (one flag
+/// per plot-area pixel); returns its box `(x, y, w, h)`, `None` when no entry has a label.
 pub(crate) fn draw_legend(
     cv: &mut Canvas,
     (x0, y0, pw, ph): (i32, i32, i32, i32),
     lines: &[Entry],
-    ink: &[f32],
+    ink: &[bool],
     font: &Font,
     k: f64,
     lw: i32,
@@ -47,13 +50,10 @@ pub(crate) fn draw_legend(
     if entries.is_empty() {
         return None;
     }
-    // matplotlib's legend metrics in font sizes.
+    // matplotlib's legend metrics in font sizes: border pad, handle length, text pad,
+    // label spacing, axes pad.
     let em = font.em;
-    let pad = 0.5 * em;
-    let handle = 2.0 * em;
-    let text_pad = 0.8 * em;
-    let row = em;
-    let spacing = 0.5 * em;
+    let (pad, handle, text_pad, row, spacing) = (0.5 * em, 2.0 * em, 0.8 * em, em, 0.5 * em);
     let axes_pad = (0.5 * em).round() as i32;
     let text_w = entries
         .iter()
@@ -65,19 +65,15 @@ pub(crate) fn draw_legend(
 
     let (l, r) = (x0 + axes_pad, x0 + pw - axes_pad - bw);
     let (t, b) = (y0 + axes_pad, y0 + ph - axes_pad - bh);
-    // matplotlib "best" order: upper right, upper left, lower left, lower right.
     let corners = [(r, t), (l, t), (l, b), (r, b)];
-    let pwu = pw as usize;
     let score = |(bx, by): (i32, i32)| -> usize {
-        let mut n = 0;
-        for yy in (by - y0).max(0)..(by - y0 + bh).min(ph) {
-            for xx in (bx - x0).max(0)..(bx - x0 + bw).min(pw) {
-                if ink[yy as usize * pwu + xx as usize] > 0.1 {
-                    n += 1;
-                }
-            }
-        }
-        n
+        let rows = (by - y0).max(0)..(by - y0 + bh).min(ph);
+        let cols = (bx - x0).max(0) as usize..(bx - x0 + bw).min(pw).max(0) as usize;
+        rows.map(|yy| {
+            let row = &ink[yy as usize * pw as usize..][..pw as usize];
+            row[cols.clone()].iter().filter(|&&i| i).count()
+        })
+        .sum()
     };
     let (bx, by) = corners
         .iter()
@@ -87,7 +83,6 @@ pub(crate) fn draw_legend(
         .map(|(_, c)| c)
         .unwrap_or((r, t));
 
-    // Box: white at 80% opacity (matplotlib framealpha) with a grey edge.
     for yy in by..by + bh {
         for xx in bx..bx + bw {
             cv.blend(xx, yy, WHITE, 0.8);
@@ -101,11 +96,6 @@ pub(crate) fn draw_legend(
     for (i, s) in entries.iter().enumerate() {
         let centre = by as f64 + pad + i as f64 * (row + spacing) + row / 2.0;
         let hx = bx as f64 + pad;
-        // Line sample in a small coverage buffer around the handle.
-        let width = s.width as f64;
-        let margin = (width + 2.0).ceil();
-        let (cw, ch) = ((handle + 2.0 * margin) as usize, (2.0 * margin) as usize);
-        let (ox, oy) = ((hx - margin).floor(), (centre - margin).floor());
         if let Some(alpha) = s.band {
             let (top, bottom) = ((centre - 0.4 * row).round(), (centre + 0.4 * row).round());
             for yy in top as i32..bottom as i32 {
@@ -114,24 +104,23 @@ pub(crate) fn draw_legend(
                 }
             }
         }
-        let mut cov = vec![0f32; cw * ch];
-        let run = vec![(hx - ox, centre - oy), (hx + handle - ox, centre - oy)];
+        let width = s.width as f64;
+        // A dashed sample shows at least two dashes.
         let dash = s.dashed.then(|| {
-            // Shorter dashes so the sample shows at least one gap.
             let (on, off) = dash_pattern(width);
             let f = (handle / (2.0 * on + off)).min(1.0);
             (on * f, off.max(2.0 * k))
         });
-        stroke_runs(&mut cov, cw, ch, &[run], width, dash);
-        cv.blend_coverage(&cov, cw, ox as i32, oy as i32, s.color);
+        let pen = Pen {
+            dash,
+            ..Pen::solid(s.color, width)
+        };
+        if let Some(path) = polyline(&[(hx, centre), (hx + handle, centre)], (0.0, 0.0)) {
+            cv.stroke(&path, &pen);
+        }
         let baseline = (centre + font.cap() / 2.0).round();
-        cv.text(
-            font,
-            s.label,
-            (hx + handle + text_pad).round(),
-            baseline,
-            false,
-        );
+        let x = (hx + handle + text_pad).round();
+        cv.text(font, s.label, x, baseline, false);
     }
     Some((bx, by, bw, bh))
 }

@@ -1,50 +1,36 @@
 //! Line charts (matplotlib `plt.plot` + `legend` + `grid` look-alike) for
-//! loss curves and time series, rendered into an RGB buffer and encoded as
-//! PNG.
+//! loss curves and time series, rendered on the `tiny-skia` canvas and encoded as PNG.
 //!
 //! Why this design:
-//! * Same machinery and look as [`super::heatmap`]: the figure is rasterised
-//!   by the private `canvas`, `text`, `stroke` and `axes` modules (DejaVu Sans
-//!   text through `ab_glyph`, 1-pixel frame and ticks snapped to whole pixels)
-//!   and encoded by `png`, so no plotting backend, Python or system font is
-//!   needed. The caller writes the bytes (see [`super`]).
-//! * Lines are anti-aliased by box-filtered coverage: every segment of a
-//!   series adds its coverage (max, not sum) to a plot-sized buffer that is
-//!   blended once in the series colour. Joins are round and never darker
-//!   than the stroke, overlapping series stack in drawing order, and
-//!   everything is clipped to the axes. Dashes follow matplotlib's scaled
-//!   `--` pattern (3.7 on, 1.6 off, times the line width) with butt ends,
-//!   continuing across vertices.
+//! * Same machinery and look as [`super::heatmap`]: frame and ticks snapped to whole pixels
+//!   by the private `axes` module, DejaVu Sans text through `ab_glyph`, no plotting backend,
+//!   Python or system font. The caller writes the bytes (see [`super`]).
+//! * Everything inside the axes (bands, lines, the vertical marker) is drawn anti-aliased by
+//!   `tiny-skia` on a transparent layer of the plot area's size, composited over the grid
+//!   once: clipping to the axes comes for free, overlapping series stack in drawing order,
+//!   and the layer's opacity is the "ink" the legend avoids. Joins are round; dashes follow
+//!   matplotlib's scaled `--` pattern (3.7 on, 1.6 off, times the line width) with butt ends.
 //! * Gaps: a point whose x or y is not finite (NaN), or whose y is `<= 0`
 //!   on a log axis, is not drawn and splits the line. A point isolated
 //!   between gaps is drawn as a dot of the line width (matplotlib would draw
-//!   nothing, which hides data).
+//!   nothing, which hides data). Bands (`fill_between`, nonzero winding, so crossed
+//!   bounds fill both lobes) split the same way; an isolated band point is an error bar.
 //! * Axis ranges: x and linear y span the drawable data with 5% padding on
 //!   each side (matplotlib's default margins); the x range also includes
 //!   `vertical_line` (as `axvline` does). A log y axis spans whole decades
 //!   covering the positive data (matplotlib's classic `round_numbers`).
-//! * Ticks: numeric ticks are matplotlib's `MaxNLocator('auto')`
-//!   ([`super::contour::nice_ticks`]), with as many bins as fit the axis length
-//!   (label spacing >= 3 font sizes on x, 2 on y, at most 9), labelled with
-//!   the decimals the step needs and a Unicode minus. Log ticks sit at every
-//!   power of ten, labelled with Unicode superscripts (`10⁻³`, `10⁰`; not
-//!   `0.001`), with unlabelled minor ticks at 2..9 x 10^k; when the axis
-//!   spans at most two decades and there is room, the 2 and 5 minors are
-//!   labelled too (`2×10⁻³`), like matplotlib's `LogFormatterSciNotation`.
-//!   When decades are too dense, only every n-th one is labelled. (Tick
-//!   choice: the private `ticks` module.)
-//! * Legend: one entry per distinct (label, colour, dash) among series with
-//!   a non-empty label, in series order, in a box with a short line sample.
-//!   It goes in the corner of the axes where it covers the least drawn ink,
-//!   preferring upper right, then upper left, lower left, lower right (the
-//!   order of matplotlib's `loc="best"`; the private `legend` module).
+//! * Ticks: numeric ticks are matplotlib's `MaxNLocator('auto')`, with as many bins as fit
+//!   the axis length (label spacing >= 3 font sizes on x, 2 on y, at most 9), labelled with
+//!   the decimals the step needs and a Unicode minus. Log ticks sit at every power of ten,
+//!   labelled with superscripts (`10⁻³`), unlabelled minors at 2..9 x 10^k, the 2 and 5
+//!   minors labelled when the axis spans at most two decades (the private `ticks` module).
+//! * Legend: one entry per distinct (label, colour, dash) among series with a non-empty
+//!   label, in the corner of the axes where it covers the least ink, preferring upper right,
+//!   then upper left, lower left, lower right (matplotlib's `loc="best"`; `legend`).
 
 use super::axes::{centred_text, Axes, Metrics, Placed};
-use super::band::{band_runs, cover_band, Band};
-use super::canvas::Canvas;
-use super::legend::{draw_legend, Entry};
-use super::png::encode_png;
-use super::stroke::{dash_pattern, max_into, stroke_runs};
+use super::canvas::{polyline, Canvas, Pen};
+use super::legend::{dash_pattern, draw_legend, Entry};
 use super::text::{Font, LabelFont};
 use super::ticks::{linear_ticks, log_ticks, Tick};
 use super::RenderError;
@@ -143,9 +129,7 @@ impl Default for LineChartStyle {
 pub fn render_lines(series: &[Series], style: &LineChartStyle) -> Result<Vec<u8>, RenderError> {
     let err = |message: String| RenderError::Chart { message };
     let (cv, _) = render_canvas(series, style).map_err(err)?;
-    let png = encode_png(&cv).map_err(err);
-    cv.recycle();
-    png
+    cv.encode_png().map_err(err)
 }
 
 /// Grid lines.
@@ -522,10 +506,6 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
     let f = &lay.frame;
     let (x0, y0, pw, ph) = (f.x0, f.y0, f.pw, f.ph);
     let mut cv = Canvas::new(w, h);
-    let (pwu, phu) = (pw as usize, ph as usize);
-    // Max coverage of everything drawn in the axes, for legend placement.
-    let mut ink = vec![0f32; pwu * phu];
-
     let axes = lay.axes();
     let x_placed: Vec<Placed> = lay
         .x_ticks
@@ -546,17 +526,37 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
         })
         .collect();
     axes.grid(&mut cv, &x_placed, &y_placed, GRID);
-    if let Some(vline) = vertical_line(style) {
-        draw_marker(&mut cv, &mut ink, &lay, vline);
-    }
-    draw_bands(&mut cv, &mut ink, series, f);
+    // Everything inside the axes, on a transparent layer: clipped, and its opacity is the
+    // ink the legend avoids.
+    let mut layer = Canvas::layer(pw as u32, ph as u32);
+    let marker = vertical_line(style).map(|v| draw_marker(&mut layer, &lay, v));
+    draw_bands(&mut layer, series, f);
     for s in series {
-        let mut cov = vec![0f32; pwu * phu];
-        let width = s.width as f64;
-        let dash = s.dashed.then(|| dash_pattern(width));
-        stroke_runs(&mut cov, pwu, phu, &runs(s, f), width, dash);
-        cv.blend_coverage(&cov, pwu, x0, y0, s.color);
-        max_into(&mut ink, &cov);
+        let pen = Pen {
+            dash: s.dashed.then(|| dash_pattern(s.width as f64)),
+            ..Pen::solid(s.color, s.width as f64)
+        };
+        for run in runs(s, f) {
+            stroke_run(&mut layer, &run, &pen);
+        }
+    }
+    let mut ink: Vec<bool> = layer.pm.data().chunks_exact(4).map(|p| p[3] > 25).collect();
+    cv.draw_layer(&layer, x0, y0);
+    let label = vertical_line(style).filter(|v| !v.1.is_empty());
+    if let (Some(vline), Some((lx, baseline, tw))) = (label, marker) {
+        // The label is drawn opaque on the figure (text needs the opaque canvas), its box
+        // marked as ink.
+        let font = &lay.small_font;
+        let (x, y) = ((x0 as f64 + lx).round(), (y0 as f64 + baseline).round());
+        cv.text_rgb(font, &vline.1, x, y, false, MARKER);
+        let (pwu, phu) = (pw as usize, ph as usize);
+        let r0 = lay.m.px(6.0) as usize;
+        let r1 = ((baseline + 0.3 * font.em).ceil() as usize).min(phu);
+        let c0 = lx.floor().max(0.0) as usize;
+        let c1 = ((lx + tw).ceil().max(0.0) as usize).min(pwu);
+        for r in r0..r1 {
+            ink[r * pwu + c0.min(c1)..r * pwu + c1].fill(true);
+        }
     }
     axes.frame(&mut cv);
     axes.bottom_ticks(&mut cv, &x_placed, Some(w as i32));
@@ -574,39 +574,81 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
         })
         .collect();
     let (k, lw) = (lay.m.k, lay.m.lw);
-    let legend = draw_legend(
-        &mut cv,
-        (x0, y0, pw, ph),
-        &entries,
-        &ink,
-        &lay.legend_font,
-        k,
-        lw,
-    );
-    lay.frame.legend = legend;
+    let (font, area) = (&lay.legend_font, (x0, y0, pw, ph));
+    lay.frame.legend = draw_legend(&mut cv, area, &entries, &ink, font, k, lw);
     Ok((cv, lay.frame))
 }
 
+/// One run of points (plot-area pixels) stroked with `pen`; an isolated point is a dot.
+fn stroke_run(layer: &mut Canvas, run: &[(f64, f64)], pen: &Pen) {
+    if let [p] = run {
+        let dot =
+            tiny_skia::PathBuilder::from_circle(p.0 as f32, p.1 as f32, pen.width as f32 / 2.0);
+        if let Some(dot) = dot {
+            layer.fill(&dot, pen.color, pen.alpha);
+        }
+    } else if let Some(path) = polyline(run, (0.0, 0.0)) {
+        layer.stroke(&path, pen);
+    }
+}
+
+/// Default opacity of a band's fill (matplotlib's usual `alpha=0.2`), and of its legend patch.
+pub(crate) const BAND_ALPHA: f32 = 0.2;
+
+/// A shaded interval around a series, e.g. a 95% confidence interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// Lower bound per x of the series; NaN = gap.
+    pub lower: Vec<f64>,
+    /// Upper bound per x of the series; NaN = gap.
+    pub upper: Vec<f64>,
+    /// Opacity of the fill, 0..1 (default 0.2): lighter bands keep many overlapping
+    /// intervals readable.
+    pub alpha: f32,
+}
+
+impl Default for Band {
+    fn default() -> Self {
+        Self {
+            lower: Vec::new(),
+            upper: Vec::new(),
+            alpha: BAND_ALPHA,
+        }
+    }
+}
+
 /// The series' bands, translucent, in reverse series order: the first series (the one the
-/// chart is about, first in the legend) has its band on top; marks them as ink.
-fn draw_bands(cv: &mut Canvas, ink: &mut [f32], series: &[Series], f: &Frame) {
-    let (pwu, phu) = (f.pw as usize, f.ph as usize);
+/// chart is about, first in the legend) has its band on top.
+fn draw_bands(layer: &mut Canvas, series: &[Series], f: &Frame) {
     for s in series.iter().rev() {
         let Some(band) = &s.band else { continue };
-        let runs: Vec<Vec<(f64, f64, f64)>> = band_runs(&s.x, band, |x, y| drawable(x, y, f.y.log))
-            .into_iter()
-            .map(|run| {
-                run.into_iter()
-                    .map(|(x, lo, hi)| (f.to_px(x, lo).0, f.to_px(x, lo).1, f.to_px(x, hi).1))
-                    .collect()
-            })
-            .collect();
-        let mut cov = vec![0f32; pwu * phu];
-        cover_band(&mut cov, pwu, phu, &runs, s.width as f64);
         let alpha = band.alpha.clamp(0.0, 1.0);
-        cov.iter_mut().for_each(|c| *c *= alpha);
-        cv.blend_coverage(&cov, pwu, f.x0, f.y0, s.color);
-        max_into(ink, &cov);
+        let ok = |x: f64, y: f64| drawable(x, y, f.y.log);
+        let mut run: Vec<(f64, f64, f64)> = Vec::new();
+        let points = s.x.iter().zip(&band.lower).zip(&band.upper);
+        for ((&x, &lo), &hi) in points.chain([((&f64::NAN, &0.0), &0.0)]) {
+            if ok(x, lo) && ok(x, hi) {
+                run.push((f.to_px(x, lo).0, f.to_px(x, lo).1, f.to_px(x, hi).1));
+                continue;
+            }
+            let pen = Pen {
+                alpha,
+                round: false,
+                ..Pen::solid(s.color, s.width as f64)
+            };
+            if let [(x, lo, hi)] = run[..] {
+                stroke_run(layer, &[(x, lo), (x, hi)], &pen);
+            } else {
+                let upper = run.iter().map(|&(x, _, hi)| (x, hi));
+                let outline: Vec<(f64, f64)> = upper
+                    .chain(run.iter().rev().map(|&(x, lo, _)| (x, lo)))
+                    .collect();
+                if let Some(path) = polyline(&outline, (0.0, 0.0)) {
+                    layer.fill(&path, s.color, alpha);
+                }
+            }
+            run.clear();
+        }
     }
 }
 
@@ -618,14 +660,8 @@ fn draw_labels(cv: &mut Canvas, style: &LineChartStyle, lay: &Layout) {
         let font = &lay.label_font;
         let baseline = axes.bottom_baseline() + lay.m.px(10.0) as f64 + font.cap();
         let centre = f.x0 as f64 + f.pw as f64 / 2.0;
-        centred_text(
-            cv,
-            font,
-            &style.x_label,
-            centre,
-            baseline,
-            f64::NEG_INFINITY,
-        );
+        let text = &style.x_label;
+        centred_text(cv, font, text, centre, baseline, f64::NEG_INFINITY);
     }
     if !style.y_label.is_empty() {
         // Rotated 90 degrees, centred on the axis, glyph tops facing left.
@@ -637,46 +673,25 @@ fn draw_labels(cv: &mut Canvas, style: &LineChartStyle, lay: &Layout) {
     }
 }
 
-/// The dashed vertical marker line and its label; marks both as ink.
-fn draw_marker(cv: &mut Canvas, ink: &mut [f32], lay: &Layout, (v, label): &(f64, String)) {
+/// The dashed vertical marker line on the plot layer; returns where its label goes (left
+/// and baseline in plot-area pixels, width).
+fn draw_marker(layer: &mut Canvas, lay: &Layout, (v, label): &(f64, String)) -> (f64, f64, f64) {
     let f = &lay.frame;
-    let (x0, y0, pw, ph) = (f.x0, f.y0, f.pw, f.ph);
-    let (pwu, phu) = (pw as usize, ph as usize);
-    let (k, small_font) = (lay.m.k, &lay.small_font);
-    let px = |v: f64| lay.m.px(v);
-    let mut cov = vec![0f32; pwu * phu];
-    let c = f.x.frac(*v) * pw as f64;
-    let width = 1.3 * k;
-    let run = vec![(c, 0.0), (c, ph as f64)];
-    let dash = Some((px(6.0) as f64, px(4.0) as f64));
-    stroke_runs(&mut cov, pwu, phu, &[run], width, dash);
-    cv.blend_coverage(&cov, pwu, x0, y0, MARKER);
-    max_into(ink, &cov);
-    if !label.is_empty() {
-        let tw = small_font.width(label);
-        let gap = px(5.0) as f64;
-        let lx = if c + gap + tw <= pw as f64 - gap {
-            c + gap
-        } else {
-            c - gap - tw
-        };
-        let baseline = px(8.0) as f64 + small_font.cap();
-        cv.text_rgb(
-            small_font,
-            label,
-            (x0 as f64 + lx).round(),
-            (y0 as f64 + baseline).round(),
-            false,
-            MARKER,
-        );
-        let r0 = px(6.0) as usize;
-        let r1 = ((baseline + 0.3 * small_font.em).ceil() as usize).min(phu);
-        let c0 = lx.floor().max(0.0) as usize;
-        let c1 = ((lx + tw).ceil().max(0.0) as usize).min(pwu);
-        for r in r0..r1 {
-            ink[r * pwu + c0.min(c1)..r * pwu + c1].fill(1.0);
-        }
-    }
+    let px = |v: f64| lay.m.px(v) as f64;
+    let c = f.x.frac(*v) * f.pw as f64;
+    let pen = Pen {
+        dash: Some((px(6.0), px(4.0))),
+        ..Pen::solid(MARKER, 1.3 * lay.m.k)
+    };
+    stroke_run(layer, &[(c, 0.0), (c, f.ph as f64)], &pen);
+    let tw = lay.small_font.width(label);
+    let gap = px(5.0);
+    let lx = if c + gap + tw <= f.pw as f64 - gap {
+        c + gap
+    } else {
+        c - gap - tw
+    };
+    (lx, px(8.0) + lay.small_font.cap(), tw)
 }
 
 #[cfg(test)]

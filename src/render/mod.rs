@@ -1,53 +1,46 @@
 //! Figure rendering for `sstcast`: global heatmaps and line charts, returned as PNG bytes.
 //!
 //! Why: forecasts and their errors are inspected as matplotlib-style maps
-//! (filled cells, coolwarm/RdBu_r colours, contours, colorbar, lat/lon axes),
+//! (filled cells, coolwarm/RdBu_r colours, contours, coastlines, colorbar, lat/lon axes),
 //! but the pipeline must not depend on Python or on system fonts at runtime
-//! and has to render many frames quickly. So the figure is rasterised
-//! directly into an RGB buffer (cells, contours, axes, text via `ab_glyph`
-//! with the embedded DejaVu Sans from the `dejavu` crate) and encoded with
-//! `image`'s PNG encoder. Rendering never touches the file system: the caller
+//! and has to render many frames quickly. So the figure is drawn on a `tiny-skia`
+//! pixmap (anti-aliased paths: lines, contours, bands, coastlines), its isolines computed
+//! by georust `contour`, its text drawn with `ab_glyph` from the embedded DejaVu Sans of
+//! the `dejavu` crate, and encoded with `image`'s PNG encoder. Rendering never touches the file system: the caller
 //! writes the bytes (`io::atomic`, or the pipeline's staged outputs),
 //! so where and how files appear is decided in one place for every output.
 //!
 //! * [`colormap`]: matplotlib-exact 256-entry colour tables.
-//! * [`contour`]: marching squares and matplotlib-like level/tick selection.
-//! * [`heatmap`]: map layout and rasterisation.
+//! * [`heatmap`]: maps: layout, cells, colour ranges; contours, coastlines and hatching
+//!   over them.
 //! * [`lines`]: line charts (loss curves, time series with a forecast, lines with
 //!   confidence bands).
 //!
 //! Private building blocks shared by the figure types:
-//! * `canvas`: the RGB8 canvas (rectangles, blending, coverage buffers);
+//! * `canvas`: the `tiny-skia` pixmap (pixel-exact rectangles, blending, paths, PNG);
 //! * `text`: DejaVu Sans glyphs on the canvas, tick labels with exponents;
-//! * `stroke`: anti-aliased segments, polylines and dashes into coverage buffers;
-//! * `ticks`: tick values and labels (linear, log, degrees) and number format;
+//! * `ticks`: tick values and labels (linear, log, degrees), number format, contour levels;
 //! * `axes`: frame, ticks, tick labels, grid, axis labels and title;
-//! * `band`: the line charts' confidence bands (anti-aliased polygon fill);
 //! * `legend`: the line charts' legend;
-//! * `png`: encoding;
-//! * `golden` (tests): the PNG bytes of representative figures, pinned.
+//!
+//! `tests/render_golden.rs` pins the PNG bytes of representative figures.
 //!
 //! Layering: render uses only std, external crates and [`crate::error_class`].
 
 mod axes;
-mod band;
 mod canvas;
 pub mod colormap;
-pub mod contour;
-#[cfg(test)]
-mod golden;
 pub mod heatmap;
 mod legend;
 pub mod lines;
-mod png;
-mod stroke;
 mod text;
 mod ticks;
 
-pub use band::Band;
 pub use colormap::Colormap;
-pub use heatmap::{render_heatmap, render_heatmap_hatched, HeatmapStyle, LAND_GREY};
-pub use lines::{render_lines, LineChartStyle, Series, TAB10};
+pub use heatmap::{
+    render_heatmap, render_heatmap_hatched, robust_range, HeatmapStyle, Polylines, LAND_GREY,
+};
+pub use lines::{render_lines, Band, LineChartStyle, Series, TAB10};
 
 /// Why a figure could not be drawn. Errors name no file: render writes none; the caller
 /// that writes the bytes adds the path.

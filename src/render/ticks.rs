@@ -1,12 +1,12 @@
 //! Where ticks go and what they say: matplotlib-like numeric ticks ([`linear_ticks`]), log
 //! ticks with superscript labels ([`log_ticks`]), round-degree map ticks ([`degree_ticks`])
-//! with `60°S` / `120°W` labels, and number formatting ([`fmt_num`]).
+//! with `60°S` / `120°W` labels, number formatting ([`fmt_num`]), and the "nice" steps
+//! behind them and behind the maps' contour levels ([`nice_ticks`], [`contour_levels`]:
+//! a port of the core of matplotlib's `MaxNLocator`, applied as `plt.contour(z, n)` does).
 //!
 //! Why separate from drawing ([`super::axes`]): the choice of ticks is pure arithmetic on the
 //! axis range and is tested on its own; the figures call these to get values and labels and
 //! then place them in pixels.
-
-use super::contour;
 
 /// A tick: data value, label (empty = none) and whether it is major
 /// (longer tick mark, grid line).
@@ -57,9 +57,9 @@ pub(crate) fn log_ticks(lo: i32, hi: i32, max_labels: usize) -> Vec<Tick> {
 
 /// Automatic numeric ticks inside `[lo, hi]` with at most `nbins` intervals.
 pub(crate) fn linear_ticks(lo: f64, hi: f64, nbins: usize) -> Vec<Tick> {
-    let step = contour::nice_step(lo, hi, nbins);
+    let step = nice_step(lo, hi, nbins);
     let tol = (hi - lo) * 1e-9;
-    contour::nice_ticks(lo, hi, nbins)
+    nice_ticks(lo, hi, nbins)
         .into_iter()
         .filter(|&v| v >= lo - tol && v <= hi + tol)
         .map(|v| Tick {
@@ -160,6 +160,67 @@ fn log_label(m: u32, e: i32) -> String {
     }
 }
 
+/// "Nice" tick values covering `[lo, hi]` with at most `nbins` intervals,
+/// like matplotlib's `MaxNLocator(nbins, steps=[1, 2, 2.5, 5, 10])`.
+///
+/// The returned ticks are multiples of the chosen step and may extend up to
+/// one step beyond the range; callers filter to what they need.
+pub(crate) fn nice_ticks(lo: f64, hi: f64, nbins: usize) -> Vec<f64> {
+    if !lo.is_finite() || !hi.is_finite() || nbins == 0 {
+        return Vec::new();
+    }
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+    if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
+        return vec![lo];
+    }
+    let step = nice_step(lo, hi, nbins);
+    let first = (lo / step + 1e-9).floor() as i64;
+    let last = (hi / step - 1e-9).ceil() as i64;
+    (first..=last)
+        .map(|k| {
+            let t = k as f64 * step;
+            // Clean up representation noise (e.g. 0.30000000000000004).
+            if t.abs() < step * 1e-9 {
+                0.0
+            } else {
+                t
+            }
+        })
+        .collect()
+}
+
+/// The step [`nice_ticks`] uses for `[lo, hi]` and `nbins` (lo < hi).
+pub(crate) fn nice_step(lo: f64, hi: f64, nbins: usize) -> f64 {
+    let raw = (hi - lo) / nbins.max(1) as f64;
+    let scale = 10f64.powf(raw.log10().floor());
+    for s in [1.0, 2.0, 2.5, 5.0, 10.0, 20.0] {
+        let step = s * scale;
+        if step < raw * (1.0 - 1e-9) {
+            continue;
+        }
+        let first = (lo / step + 1e-9).floor();
+        let last = (hi / step - 1e-9).ceil();
+        if last - first <= nbins as f64 {
+            return step;
+        }
+    }
+    20.0 * scale
+}
+
+/// Contour levels for `n` requested lines over the data range `[zmin, zmax]`,
+/// as `plt.contour(z, n)` picks them: `MaxNLocator(n + 1)` ticks, keeping the
+/// ones strictly inside the data range. Typically yields `n - 1 ..= n` levels.
+/// Empty when `n == 0` or the range is empty or non-finite.
+pub(crate) fn contour_levels(zmin: f64, zmax: f64, n: usize) -> Vec<f64> {
+    if n == 0 || !zmin.is_finite() || !zmax.is_finite() || zmax <= zmin {
+        return Vec::new();
+    }
+    nice_ticks(zmin, zmax, n + 1)
+        .into_iter()
+        .filter(|&l| l > zmin && l < zmax)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +253,22 @@ mod tests {
         let many = log_ticks(-8, 0, 5);
         let n = many.iter().filter(|t| !t.label.is_empty()).count();
         assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn levels_like_matplotlib() {
+        // plt.contour(z, 15) on data in [0, 30] -> MaxNLocator(16): step 2,
+        // levels 2, 4, ..., 28.
+        let l = contour_levels(0.0, 30.0, 15);
+        let expect: Vec<f64> = (1..15).map(|k| 2.0 * k as f64).collect();
+        assert_eq!(l, expect);
+        // Colorbar-style ticks for -2..30 with up to 9 bins: step 5.
+        let t = nice_ticks(-2.0, 30.0, 9);
+        assert_eq!(t, vec![-5.0, 0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]);
+        assert!(contour_levels(1.0, 1.0, 15).is_empty());
+        assert!(contour_levels(0.0, 1.0, 0).is_empty());
+        let l = contour_levels(-1.3, 1.7, 10);
+        assert!((nice_step(-1.3, 1.7, 11) - 0.5).abs() < 1e-12);
+        assert_eq!(l.len(), 6);
     }
 }

@@ -5,8 +5,9 @@ use super::*;
 use crate::render::canvas::WHITE;
 
 fn pixel(cv: &Canvas, x: i32, y: i32) -> [u8; 3] {
-    let i = (y * cv.w + x) as usize * 3;
-    [cv.px[i], cv.px[i + 1], cv.px[i + 2]]
+    let i = (y * cv.w + x) as usize * 4;
+    let p = &cv.pm.data()[i..i + 3];
+    [p[0], p[1], p[2]]
 }
 
 fn close(a: [u8; 3], b: [u8; 3], tol: i32) -> bool {

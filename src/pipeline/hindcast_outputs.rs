@@ -12,7 +12,7 @@ use crate::io::netcdf::HindcastFile;
 use crate::io::staging::Staging;
 use crate::report::Figure;
 use crate::time::Period;
-use crate::verify::index::{self, index_skill, IndexInput};
+use crate::verify::index::{self, index_skill};
 use crate::verify::starts::{verify_starts, BootstrapSettings, HindcastReport, StartsInput};
 use crate::verify::References;
 
@@ -43,6 +43,8 @@ pub struct Verified {
     pub references: Vec<References>,
     /// The verification over every start.
     pub report: HindcastReport,
+    /// The Niño 3.4 index table (Markdown), when a region is called `nino34`; else empty.
+    pub index: String,
 }
 
 impl Verified {
@@ -80,10 +82,15 @@ impl Verified {
             members: &hc.members,
         };
         let report = verify_starts(&input, BootstrapSettings::default());
+        let index = match first.regions.iter().find(|r| r.id == "nino34") {
+            Some(r) => index::to_markdown(&index_skill(&input, &r.id, &r.cells, &[1, 3, 6, 9, 12])),
+            None => String::new(),
+        };
         Self {
             mean,
             references,
             report,
+            index,
         }
     }
 }
@@ -110,10 +117,9 @@ pub fn write(
         };
         table.push_str(&format!("\n{fit}{}\n", gate.sentence()));
     }
-    let index = index_table(hc, v);
-    if !index.is_empty() {
+    if !v.index.is_empty() {
         table.push('\n');
-        table.push_str(&index);
+        table.push_str(&v.index);
     }
     write_file(stage, dir, "hindcast.md", table.as_bytes())?;
     write_file(stage, dir, "hindcast.json", report.to_json().as_bytes())?;
@@ -142,36 +148,6 @@ pub fn write(
     let page = super::pages::hindcast(rc, hc, title_comment(rc, hc), &table, figures, files);
     write_file(stage, dir, super::pages::REPORT, page.to_html().as_bytes())?;
     Ok(table)
-}
-
-/// The Niño 3.4 index table (leads 1, 3, 6, 9, 12), when a region is called `nino34`.
-fn index_table(hc: &Hindcast, v: &Verified) -> String {
-    let session = &hc.sessions[0];
-    let Some(region) = session.regions.iter().find(|r| r.id == "nino34") else {
-        return String::new();
-    };
-    let cube = &session.cube;
-    let references: Vec<&References> = hc.fit_of_start.iter().map(|&g| &v.references[g]).collect();
-    let starts: Vec<usize> = hc
-        .starts
-        .iter()
-        .map(|s| (s.0 - cube.start.0) as usize)
-        .collect();
-    let weights = cube.grid.area_weights();
-    let input = IndexInput {
-        cube,
-        references: &references,
-        starts: &starts,
-        horizon: hc.mean.first().map_or(0, |f| f.horizon),
-        mean: &v.mean,
-        weights: &weights,
-    };
-    index::to_markdown(&index_skill(
-        &input,
-        "nino34",
-        &region.cells,
-        &[1, 3, 6, 9, 12],
-    ))
 }
 
 /// The hindcast's `title` and `comment` (in `hindcast.nc` and on `report.html`).

@@ -10,8 +10,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Method, References};
-use crate::grid::Cube;
+use super::starts::StartsInput;
+use super::Method;
 
 /// Correlation and RMSE of one method's index forecasts at one lead.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -30,26 +30,13 @@ pub struct IndexSkill {
     pub starts: usize,
 }
 
-/// What [`index_skill`] reads: the hindcast's starts and its model forecasts.
-pub struct IndexInput<'a> {
-    /// The observations (and the data every forecast started from).
-    pub cube: &'a Cube,
-    /// The references of each start (fitted on that start's training steps).
-    pub references: &'a [&'a References],
-    /// Step index of each start in `cube`.
-    pub starts: &'a [usize],
-    /// Leads per start.
-    pub horizon: usize,
-    /// The model's ensemble mean, `[start][lead][cell]`.
-    pub mean: &'a [f32],
-    /// Area weights of the cells.
-    pub weights: &'a [f64],
-}
-
 /// Index skill of the model and every reference at `leads`, for the index of `cells`
-/// (called `region`). Leads beyond the horizon, and targets past the data, are skipped.
+/// (called `region`), over the starts of `input` (the hindcast's, as [`verify_starts`]
+/// reads them). Leads beyond the horizon, and targets past the data, are skipped.
+///
+/// [`verify_starts`]: super::starts::verify_starts
 pub fn index_skill(
-    input: &IndexInput<'_>,
+    input: &StartsInput<'_>,
     region: &str,
     cells: &[usize],
     leads: &[usize],

@@ -62,6 +62,15 @@ fn hindcast_writes_verified_outputs_and_resumes() {
             "{method}: {md}"
         );
     }
+    // The gate's outcome and the Niño 3.4 index table (the pipeline has the nino34 box).
+    assert!(
+        md.contains("Trained weights kept by the validation gate"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Index `nino34`") && md.contains("| lead 6 |"),
+        "{md}"
+    );
     let html = assert_report_embeds_every_figure(&out);
     assert!(html.contains("Skill over the starts") && html.contains("fit 1: training, run key"));
     assert!(html.contains("<td>mean</td>"), "the table's rows");

@@ -895,10 +895,16 @@ static CASES: &[Case] = &[
             "sst_forecast_2013.tif is not written",
             "sst.nc",
             "latitude -12 at index 2",
+            "left by an earlier run",
         ],
         make: |d| {
             let mut nc = Nc::good(2010, 48);
             nc.lat = vec![30.0, 10.0, -12.0, -30.0];
+            // A GeoTIFF left by an earlier run in the same directory must not stay beside
+            // this run's forecast.
+            let out = d.join("out/tiny/2013");
+            std::fs::create_dir_all(&out).unwrap();
+            std::fs::write(out.join("sst_forecast_2013.tif"), b"an earlier run's").unwrap();
             with_file(d, nc)
         },
         check: Some(|d, o| {

@@ -96,6 +96,10 @@ pub struct OutputSet {
     skill_md: Option<String>,
     /// The provenance of the forecast's files, once written.
     prov: Option<Provenance>,
+    /// The GeoTIFF this run skips (its grid has no georeferencing): a file of that name left
+    /// by an earlier run is removed when the outputs are committed, so the directory never
+    /// pairs this run's forecast with another run's GeoTIFF.
+    stale: Option<PathBuf>,
 }
 
 impl OutputSet {
@@ -150,6 +154,9 @@ impl OutputSet {
             }
         }
         let skip = OutputFile::Geotiff.name(rc.year);
+        let stale = (rc.pipeline.outputs.formats.contains(&Format::Geotiff)
+            && !formats.contains(&Format::Geotiff))
+        .then(|| session.out_dir.join(&skip));
         let names: Vec<String> = Self::catalogue(&rc.pipeline)
             .iter()
             .map(|f| f.name(rc.year))
@@ -164,6 +171,7 @@ impl OutputSet {
             figures: Vec::new(),
             skill_md: None,
             prov: None,
+            stale,
         })
     }
 
@@ -198,9 +206,23 @@ impl OutputSet {
         Ok(())
     }
 
-    /// Puts every written file in place; returns their final paths.
+    /// Puts every written file in place, and removes a skipped GeoTIFF left by an earlier
+    /// run; returns the final paths.
     pub fn commit(self) -> Result<Vec<PathBuf>, OutputError> {
-        self.stage.commit()
+        let out = self.stage.commit()?;
+        if let Some(old) = self.stale.filter(|p| p.exists()) {
+            match std::fs::remove_file(&old) {
+                Ok(()) => tracing::warn!(
+                    "removed {}, left by an earlier run: this run writes no GeoTIFF",
+                    old.display()
+                ),
+                Err(e) => tracing::warn!(
+                    "{} is left by an earlier run and could not be removed ({e}); it is not this run's forecast",
+                    old.display()
+                ),
+            }
+        }
+        Ok(out)
     }
 
     /// The forecast in the pipeline's formats: NetCDF, GeoTIFF, map.

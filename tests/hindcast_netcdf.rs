@@ -57,6 +57,7 @@ fn hindcast_files_pass_the_cf_checker() {
             references: "none".into(),
             config: "name: test".into(),
             inputs: "none".into(),
+            boxes: String::new(),
         };
         let path = d.path().join(name);
         write_hindcast(&path, &f).unwrap();

@@ -200,6 +200,7 @@ fn write_netcdf(
         references: format!("input: {}", session.product),
         config: rc.config_text.clone(),
         inputs: Provenance::inputs(session),
+        boxes: Provenance::boxes(rc, session),
     };
     let path = stage.file("hindcast.nc");
     crate::io::netcdf::write_hindcast(&path, &file)?;

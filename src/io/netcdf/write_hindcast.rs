@@ -61,6 +61,8 @@ pub struct HindcastFile<'a> {
     pub config: String,
     /// Input files, for provenance.
     pub inputs: String,
+    /// The named boxes fitted, comma-separated (global `sstcast_boxes`, as in a forecast).
+    pub boxes: String,
 }
 
 /// Writes `f` to `path` atomically (a temporary sibling renamed into place once closed).
@@ -111,6 +113,7 @@ fn write_to(path: &Path, f: &HindcastFile) -> Result<(), netcdf::Error> {
     let dims = [("start", f.starts.len()), ("lead", f.horizon)];
     let mut file = create(path, &dims, f.grid, &globals)?;
     file.add_attribute("sstcast_product", "hindcast")?;
+    file.add_attribute("sstcast_boxes", f.boxes.as_str())?;
     times.put_valid(&mut file, &["start", "lead"])?;
     put_grid(&mut file, f.grid)?;
     times.put_reference(&mut file, &["start", "lead"], &["start"])?;
@@ -197,6 +200,7 @@ mod tests {
             references: "r".into(),
             config: "model: {}".into(),
             inputs: "x.nc".into(),
+            boxes: "nino34".into(),
         }
     }
 
@@ -286,6 +290,7 @@ mod tests {
         assert_eq!(global("sstcast_config"), "model: {}");
         assert_eq!(global("sstcast_frequency"), "monthly");
         assert_eq!(global("sstcast_product"), "hindcast");
+        assert_eq!(global("sstcast_boxes"), "nino34");
         let lat = nc.variable("lat").unwrap();
         assert!(lat.attribute("_FillValue").is_none());
         assert_eq!(get::<f64>(&nc, "lat_bnds"), [20.0, 0.0, 0.0, -20.0]);

@@ -84,14 +84,14 @@ impl Normaliser {
         freq: Frequency,
         slope: f64,
     ) -> Self {
-        let slots = slots(freq);
+        let slots = slot_count(freq);
         let nt = series.len() / channels;
         let centre = start.0 as f64 + (nt.max(1) - 1) as f64 / 2.0;
         let line = |t: usize| slope * (t as f64 + start.0 as f64 - centre);
         let mut sum = vec![0.0f64; slots * channels];
         let mut count = vec![0usize; slots];
         for t in 0..nt {
-            let s = slot(Period(start.0 + t as i64), freq);
+            let s = slot_of(Period(start.0 + t as i64), freq);
             count[s] += 1;
             for c in 0..channels {
                 sum[s * channels + c] += series[t * channels + c] as f64 - line(t);
@@ -109,7 +109,7 @@ impl Normaliser {
             .collect();
         let mut ss = 0.0f64;
         for t in 0..nt {
-            let s = slot(Period(start.0 + t as i64), freq);
+            let s = slot_of(Period(start.0 + t as i64), freq);
             for c in 0..channels {
                 let a = (series[t * channels + c] - clim[s * channels + c]) as f64 - line(t);
                 ss += a * a;
@@ -129,7 +129,7 @@ impl Normaliser {
     /// Climatology of `period` for channel `c` (with the trend line, if any).
     pub fn climatology(&self, period: Period, c: usize) -> f32 {
         let line = self.slope * (period.0 as f64 - self.centre);
-        (self.clim[slot(period, self.freq) * self.channels + c] as f64 + line) as f32
+        (self.clim[slot_of(period, self.freq) * self.channels + c] as f64 + line) as f32
     }
 
     /// Standardised anomaly of a value.
@@ -155,14 +155,16 @@ impl Normaliser {
     }
 }
 
-fn slots(freq: Frequency) -> usize {
+/// Slots of a frequency: 12 calendar months, or 1 for annual series.
+pub fn slot_count(freq: Frequency) -> usize {
     match freq {
         Frequency::Monthly => 12,
         Frequency::Annual => 1,
     }
 }
 
-fn slot(p: Period, freq: Frequency) -> usize {
+/// The slot (calendar month 0..12, or 0 for annual series) of a period.
+pub fn slot_of(p: Period, freq: Frequency) -> usize {
     match freq {
         Frequency::Monthly => p.0.rem_euclid(12) as usize,
         Frequency::Annual => 0,
@@ -176,18 +178,18 @@ fn slot(p: Period, freq: Frequency) -> usize {
 /// into the slope. Used on the area-weighted mean anomaly of the ocean. 0 when no slot has
 /// two values.
 pub fn trend_slope(values: &[f64], start: Period, freq: Frequency) -> f64 {
-    let n = slots(freq);
-    let slot_of = |t: usize| slot(Period(start.0 + t as i64), freq);
+    let n = slot_count(freq);
+    let slot_at = |t: usize| slot_of(Period(start.0 + t as i64), freq);
     let (mut st, mut sv, mut count) = (vec![0.0f64; n], vec![0.0f64; n], vec![0usize; n]);
     for (t, v) in values.iter().enumerate() {
-        let k = slot_of(t);
+        let k = slot_at(t);
         st[k] += t as f64;
         sv[k] += v;
         count[k] += 1;
     }
     let (mut sxy, mut sxx) = (0.0, 0.0);
     for (t, v) in values.iter().enumerate() {
-        let k = slot_of(t);
+        let k = slot_at(t);
         let x = t as f64 - st[k] / count[k] as f64;
         sxy += x * (v - sv[k] / count[k] as f64);
         sxx += x * x;
@@ -201,30 +203,10 @@ pub fn trend_slope(values: &[f64], start: Period, freq: Frequency) -> f64 {
 
 /// Damped-persistence coefficients `[lead][channel]` of an anomaly series `[t][channel]`:
 /// for each lead L, the least-squares slope (through the origin) of anomaly(t+L) on
-/// anomaly(t), clipped to 0..1. Pairs with a non-finite value are skipped.
+/// anomaly(t), clipped to 0..1. Pairs with a non-finite value are skipped. The one-slot
+/// case of [`seasonal_damping`].
 pub fn damping(series: &[f32], channels: usize, horizon: usize) -> Vec<f32> {
-    let nt = series.len() / channels.max(1);
-    let mut out = vec![0.0f32; horizon * channels];
-    for lead in 1..=horizon {
-        for c in 0..channels {
-            let (mut xy, mut xx) = (0.0f64, 0.0f64);
-            for t in 0..nt.saturating_sub(lead) {
-                let x = series[t * channels + c] as f64;
-                let y = series[(t + lead) * channels + c] as f64;
-                if x.is_finite() && y.is_finite() {
-                    xy += x * y;
-                    xx += x * x;
-                }
-            }
-            let a = if xx > 0.0 {
-                (xy / xx).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            out[(lead - 1) * channels + c] = a as f32;
-        }
-    }
-    out
+    seasonal_damping(series, channels, Period(0), Frequency::Annual, horizon, 0.0)
 }
 
 /// Seasonal damped-persistence coefficients `[slot][lead][channel]` of an anomaly series
@@ -252,12 +234,11 @@ pub fn seasonal_damping(
 ) -> Vec<f32> {
     let n = channels.max(1);
     let nt = series.len() / n;
-    let slots = slots(freq);
-    let cells = slots * horizon * n;
+    let cells = slot_count(freq) * horizon * n;
     let (mut xy, mut xx, mut pairs) = (vec![0.0f64; cells], vec![0.0f64; cells], vec![0u32; cells]);
     let (mut all_xy, mut all_xx) = (vec![0.0f64; horizon * n], vec![0.0f64; horizon * n]);
     for t in 0..nt {
-        let slot = slot(Period(start.0 + t as i64), freq);
+        let slot = slot_of(Period(start.0 + t as i64), freq);
         let x = &series[t * n..(t + 1) * n];
         for lead in 1..=horizon.min(nt - 1 - t) {
             let y = &series[(t + lead) * n..(t + lead + 1) * n];
@@ -279,25 +260,17 @@ pub fn seasonal_damping(
         .map(|k| {
             let pooled = slope(all_xy[k % (horizon * n)], all_xx[k % (horizon * n)]);
             let own = slope(xy[k], xx[k]);
+            // (m own + prior pooled) / (m + prior), written so that prior 0 gives `own`
+            // exactly.
             let m = pairs[k] as f64;
             let a = if m + prior > 0.0 {
-                (m * own + prior * pooled) / (m + prior)
+                own + (pooled - own) * (prior / (m + prior))
             } else {
                 0.0
             };
             a.clamp(0.0, 1.0) as f32
         })
         .collect()
-}
-
-/// Slots of a frequency: 12 calendar months, or 1 for annual series.
-pub fn slot_count(freq: Frequency) -> usize {
-    slots(freq)
-}
-
-/// The slot (calendar month 0..12, or 0 for annual series) of a period.
-pub fn slot_of(p: Period, freq: Frequency) -> usize {
-    slot(p, freq)
 }
 
 /// Start indices of every full (window + horizon) sample inside `nt` training steps.

@@ -63,12 +63,9 @@ impl References {
             .map(|(k, &v)| v - clim.climatology(cube.period(k / n), k % n))
             .collect();
         let damping = crate::dataset::damping(&anom, n, horizon);
-        let seasonal = match cube.freq {
-            Frequency::Annual => damping.clone(),
-            Frequency::Monthly => {
-                crate::dataset::seasonal_damping(&anom, n, cube.start, cube.freq, horizon, 0.0)
-            }
-        };
+        // One slot for annual steps: the same coefficients as `damping`.
+        let seasonal =
+            crate::dataset::seasonal_damping(&anom, n, cube.start, cube.freq, horizon, 0.0);
         let lim = Lim::fit(
             &train,
             n,
@@ -172,10 +169,7 @@ impl References {
             Method::PersistenceRaw => last.to_vec(),
             Method::DampedPersistence => (0..n).map(|c| damped(&self.damping, c)).collect(),
             Method::SeasonalDampedPersistence => {
-                let slot = match self.freq {
-                    Frequency::Monthly => last_period.0.rem_euclid(12) as usize,
-                    Frequency::Annual => 0,
-                };
+                let slot = crate::dataset::slot_of(last_period, self.freq);
                 let block = self.horizon * n;
                 let coef = &self.seasonal[slot * block..(slot + 1) * block];
                 (0..n).map(|c| damped(coef, c)).collect()

@@ -68,7 +68,7 @@ pub use device::DeviceChoice;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use crate::dataset::{seasonal_damping, slice_steps, slot_count, slot_of, window_starts};
+use crate::dataset::{seasonal_damping, slice_steps, slot_of, window_starts};
 use crate::model::{ModelShape, Seq2Seq};
 use crate::time::{Frequency, Period};
 
@@ -172,10 +172,8 @@ pub enum BaselineKind {
 /// the input window, so it is known at every start, in training and at inference.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
-    /// `[slot][lead][channel]` coefficients.
-    pub coef: Vec<f32>,
-    /// Calendar slots of `coef` (12, or 1).
-    pub slots: usize,
+    /// `[slot][lead][channel]` coefficients (12 calendar slots, or 1).
+    coef: Vec<f32>,
     /// Leads.
     pub horizon: usize,
     freq: Frequency,
@@ -199,7 +197,6 @@ impl Baseline {
         };
         Self {
             coef: seasonal_damping(series, channels, start, freq, horizon, prior),
-            slots: slot_count(freq),
             horizon,
             freq,
         }

@@ -106,6 +106,13 @@ pub struct FitRecord {
     pub models: Vec<Seq2Seq>,
 }
 
+impl FitRecord {
+    /// Ensemble members that kept trained weights (epoch > 0) through the validation gate.
+    pub fn kept_members(&self) -> usize {
+        self.best_epochs.iter().filter(|&&e| e > 0).count()
+    }
+}
+
 /// A fitted (or loaded) region: its forecast and its fit record.
 #[derive(Debug, Clone)]
 pub struct RegionFit {

@@ -153,7 +153,7 @@ impl GateSummary {
     pub fn of<'a>(records: impl IntoIterator<Item = (&'a str, &'a crate::fit::FitRecord)>) -> Self {
         let mut g = Self::default();
         for (id, r) in records {
-            let kept = r.best_epochs.iter().filter(|&&e| e > 0).count();
+            let kept = r.kept_members();
             if kept == 0 {
                 g.none.push(id.to_string());
             } else if kept == r.best_epochs.len() {

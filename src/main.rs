@@ -214,7 +214,7 @@ impl Progress {
             }
             None => {
                 let rec = &fit.record;
-                let kept = rec.best_epochs.iter().filter(|&&e| e > 0).count();
+                let kept = rec.kept_members();
                 let val = match (
                     rec.val_losses.first(),
                     rec.val_losses.iter().copied().reduce(f32::min),

@@ -10,6 +10,7 @@
 
 use super::canvas::{Canvas, BLACK};
 use super::text::{Font, LabelFont};
+use super::ticks::Tick;
 
 /// Pixel sizes of a figure: tuned at a reference size and scaled with the figure.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +74,16 @@ pub(crate) struct Placed<'a> {
     pub(crate) pos: f64,
     pub(crate) label: &'a str,
     pub(crate) major: bool,
+}
+
+/// `ticks` placed along an axis by `pos` (data value to figure pixel).
+pub(crate) fn place<'a>(ticks: &'a [Tick], pos: impl Fn(f64) -> f64) -> Vec<Placed<'a>> {
+    let placed = |t: &'a Tick| Placed {
+        pos: pos(t.v),
+        label: &t.label,
+        major: t.major,
+    };
+    ticks.iter().map(placed).collect()
 }
 
 /// A framed rectangle of the figure (map, colorbar or plot area) and how its ticks look.

@@ -25,12 +25,13 @@
 //! * Lines over the cells (contours, coastlines, hatching): the private `overlay` module.
 //! * Output is the PNG's bytes; the caller writes them (see [`super`]).
 
-use super::axes::{Axes, Metrics, Placed};
+use super::axes::{place, Axes, Metrics};
 use super::canvas::{Canvas, BLACK, WHITE};
 use super::colormap::Colormap;
 use super::text::{Font, LabelFont};
 use super::ticks::{
-    contour_levels, degree_ticks, fmt_num, lat_label, lon_label, nice_step, nice_ticks,
+    contour_levels, degree_ticks, fmt_num, lat_label, linear_ticks, lon_label, nice_step,
+    nice_ticks, Tick,
 };
 use super::RenderError;
 use std::sync::Arc;
@@ -264,8 +265,8 @@ struct Layout {
     cb_w: i32,
     /// Widest colorbar tick label that may occur (the units label goes beyond it).
     max_cb_w: i32,
-    lon_ticks: Vec<(f64, String)>,
-    lat_ticks: Vec<(f64, String)>,
+    lon_ticks: Vec<Tick>,
+    lat_ticks: Vec<Tick>,
 }
 
 /// Most colorbar tick intervals (matplotlib's `MaxNLocator('auto')` limit).
@@ -281,19 +282,11 @@ impl Layout {
         let tick_font = &tick_text.font;
         let title_font = Font::new(17.0 * m.kt)?;
 
-        let (lon_ticks, lon_step) = degree_ticks(ext.x0, ext.x1, 7);
-        let (lat_ticks, lat_step) = degree_ticks(ext.y0, ext.y1, 7);
-        let lon_ticks: Vec<(f64, String)> = lon_ticks
-            .into_iter()
-            .map(|v| (v, lon_label(v, lon_step)))
-            .collect();
-        let lat_ticks: Vec<(f64, String)> = lat_ticks
-            .into_iter()
-            .map(|v| (v, lat_label(v, lat_step)))
-            .collect();
+        let lon_ticks = degree_ticks(ext.x0, ext.x1, 7, lon_label);
+        let lat_ticks = degree_ticks(ext.y0, ext.y1, 7, lat_label);
         let max_lat_w = lat_ticks
             .iter()
-            .map(|(_, s)| tick_font.width(s).ceil() as i32)
+            .map(|t| tick_font.width(&t.label).ceil() as i32)
             .max()
             .unwrap_or(0);
 
@@ -551,25 +544,13 @@ fn draw_map_axes(cv: &mut Canvas, ext: &Extent, lay: &Layout) {
     let map = lay.map();
     map.frame(cv);
     let (x0, y0, mw, mh) = (lay.x0, lay.y0, lay.mw, lay.mh);
-    let lon: Vec<Placed> = lay
-        .lon_ticks
-        .iter()
-        .map(|(v, s)| Placed {
-            pos: x0 as f64 + (v - ext.x0) / ext.dx * mw as f64,
-            label: s,
-            major: true,
-        })
-        .collect();
+    let lon = place(&lay.lon_ticks, |v| {
+        x0 as f64 + (v - ext.x0) / ext.dx * mw as f64
+    });
     map.bottom_ticks(cv, &lon, None);
-    let lat: Vec<Placed> = lay
-        .lat_ticks
-        .iter()
-        .map(|(v, s)| Placed {
-            pos: y0 as f64 + (ext.y1 - v) / ext.dy * mh as f64,
-            label: s,
-            major: true,
-        })
-        .collect();
+    let lat = place(&lay.lat_ticks, |v| {
+        y0 as f64 + (ext.y1 - v) / ext.dy * mh as f64
+    });
     map.left_ticks(cv, &lat);
 }
 
@@ -593,21 +574,10 @@ fn draw_colorbar(cv: &mut Canvas, style: &HeatmapStyle, lay: &Layout, levels: &[
     // matplotlib: MaxNLocator('auto') with nbins = axis length / (2 * font size), at most 9.
     let tick_font = &lay.tick_text.font;
     let cb_nbins = ((mh as f64 / (2.0 * tick_font.em)) as usize).clamp(1, CB_NBINS_MAX);
-    let cb_step = nice_step(vmin, vmax, cb_nbins);
-    let tol = (vmax - vmin) * 1e-9;
-    let ticks: Vec<(f64, String)> = nice_ticks(vmin, vmax, cb_nbins)
-        .into_iter()
-        .filter(|&v| v >= vmin - tol && v <= vmax + tol)
-        .map(|v| (v, fmt_num(v, cb_step)))
-        .collect();
-    let placed: Vec<Placed> = ticks
-        .iter()
-        .map(|(v, s)| Placed {
-            pos: y0 as f64 + (vmax - v) / (vmax - vmin) * mh as f64,
-            label: s,
-            major: true,
-        })
-        .collect();
+    let ticks = linear_ticks(vmin, vmax, cb_nbins);
+    let placed = place(&ticks, |v| {
+        y0 as f64 + (vmax - v) / (vmax - vmin) * mh as f64
+    });
     bar.right_ticks(cv, &placed);
     if !style.units_label.is_empty() {
         // Rotated 90 degrees, centred on the colorbar, glyph tops facing it.

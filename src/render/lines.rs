@@ -28,7 +28,7 @@
 //!   label, in the corner of the axes where it covers the least ink, preferring upper right,
 //!   then upper left, lower left, lower right (matplotlib's `loc="best"`; `legend`).
 
-use super::axes::{centred_text, Axes, Metrics, Placed};
+use super::axes::{centred_text, place, Axes, Metrics};
 use super::canvas::{polyline, Canvas, Pen};
 use super::legend::{dash_pattern, draw_legend, Entry};
 use super::text::{Font, LabelFont};
@@ -507,24 +507,10 @@ fn render_canvas(series: &[Series], style: &LineChartStyle) -> Result<(Canvas, F
     let (x0, y0, pw, ph) = (f.x0, f.y0, f.pw, f.ph);
     let mut cv = Canvas::new(w, h);
     let axes = lay.axes();
-    let x_placed: Vec<Placed> = lay
-        .x_ticks
-        .iter()
-        .map(|t| Placed {
-            pos: x0 as f64 + xaxis.frac(t.v) * pw as f64,
-            label: &t.label,
-            major: t.major,
-        })
-        .collect();
-    let y_placed: Vec<Placed> = f
-        .y_ticks
-        .iter()
-        .map(|t| Placed {
-            pos: y0 as f64 + (1.0 - yaxis.frac(t.v)) * ph as f64,
-            label: &t.label,
-            major: t.major,
-        })
-        .collect();
+    let x_placed = place(&lay.x_ticks, |v| x0 as f64 + xaxis.frac(v) * pw as f64);
+    let y_placed = place(&f.y_ticks, |v| {
+        y0 as f64 + (1.0 - yaxis.frac(v)) * ph as f64
+    });
     axes.grid(&mut cv, &x_placed, &y_placed, GRID);
     // Everything inside the axes, on a transparent layer: clipped, and its opacity is the
     // ink the legend avoids.

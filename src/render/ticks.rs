@@ -96,24 +96,38 @@ pub(crate) fn lat_label(v: f64, step: f64) -> String {
     format!("{}°{}", fmt_num(v.abs(), step), hemi)
 }
 
-/// Round-degree tick positions within `[lo, hi]`, at most `max_ticks`.
-pub(crate) fn degree_ticks(lo: f64, hi: f64, max_ticks: usize) -> (Vec<f64>, f64) {
-    const STEPS: [f64; 16] = [
+/// Round-degree ticks within `[lo, hi]`, at most `max_ticks`, labelled by `label`
+/// ([`lon_label`] or [`lat_label`]) with the decimals their step needs.
+pub(crate) fn degree_ticks(
+    lo: f64,
+    hi: f64,
+    max_ticks: usize,
+    label: fn(f64, f64) -> String,
+) -> Vec<Tick> {
+    const STEPS: [f64; 17] = [
         0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 180.0,
+        360.0,
     ];
     let eps = (hi - lo) * 1e-9;
-    let ticks_for = |step: f64| -> Vec<f64> {
+    let ticks_for = |step: f64| {
         let first = ((lo - eps) / step).ceil() as i64;
         let last = ((hi + eps) / step).floor() as i64;
-        (first..=last).map(|k| k as f64 * step).collect()
+        first..=last
     };
-    for step in STEPS {
-        let t = ticks_for(step);
-        if t.len() <= max_ticks {
-            return (t, step);
-        }
-    }
-    (ticks_for(360.0), 360.0)
+    let step = STEPS
+        .into_iter()
+        .find(|&s| ticks_for(s).count() <= max_ticks)
+        .unwrap_or(360.0);
+    ticks_for(step)
+        .map(|k| {
+            let v = k as f64 * step;
+            Tick {
+                v,
+                label: label(v, step),
+                major: true,
+            }
+        })
+        .collect()
 }
 
 /// Format `v` with as many decimals as `step` needs, with a Unicode minus
@@ -235,9 +249,12 @@ mod tests {
         assert_eq!(lat_label(2.5, 2.5), "2.5°N");
         assert_eq!(fmt_num(-5.0, 5.0), "\u{2212}5");
         assert_eq!(fmt_num(-0.0000001, 0.5), "0.0");
-        let (t, s) = degree_ticks(-180.0, 180.0, 7);
-        assert_eq!(s, 60.0);
-        assert_eq!(t.len(), 7);
+        let t = degree_ticks(-180.0, 180.0, 7, lon_label);
+        let labels: Vec<&str> = t.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["180°W", "120°W", "60°W", "0°", "60°E", "120°E", "180°E"]
+        );
     }
 
     #[test]

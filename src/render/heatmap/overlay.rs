@@ -20,6 +20,16 @@
 //!   band of rows that can cross it, and all contours are one path and all coasts another,
 //!   stroked thinner than a pixel (`tiny-skia` hairlines) with miter joins (round joins on
 //!   thousands of coastline vertices cost several milliseconds).
+//! * Coastlines are stroked once per geometry, not once per map: their stroke depends only
+//!   on the polylines, the map's extent and pixel rectangle, the line width and the canvas
+//!   width, the same for every map a run draws of one grid (dozens). `tiny-skia` strokes
+//!   them on a transparent layer, whose alpha is kept per thread as a sparse list (pixel
+//!   index, coverage; 28 000 pixels for the 1:110m coasts on a global map) and blended on
+//!   each map: about 0.25 ms instead of 2.4 ms (hairlines go through `tiny-skia`'s raster
+//!   pipeline a pixel pair at a time). Blending the coverage once rounds differently from
+//!   stroking onto the map (overlapping segments are blended one after another there): at
+//!   most 4 in 255 on coast pixels. The key holds the polylines by `Weak` pointer, so their
+//!   allocation cannot be reused for other coasts while the entry lives.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -332,8 +342,11 @@ impl CoastKey {
 /// of several grids or sizes.
 const COAST_CACHE: usize = 4;
 
+/// A layer's coverage: (pixel index, alpha) of the pixels drawn on.
+type Coverage = Rc<[(u32, u8)]>;
+
 thread_local! {
-    static COVERAGE: RefCell<Vec<(CoastKey, Rc<[(u32, u8)]>)>> = const { RefCell::new(Vec::new()) };
+    static COVERAGE: RefCell<Vec<(CoastKey, Coverage)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Longitude/latitude polylines, e.g. coastlines, drawn over the map at every 360-degree
@@ -349,7 +362,7 @@ pub(super) fn draw_coastlines(cv: &mut Canvas, coast: &Arc<Polylines>, ext: &Ext
         c.iter().find(|(k, _)| k.same(&key)).map(|(_, v)| v.clone())
     });
     let cover = cached.unwrap_or_else(|| {
-        let cover: Rc<[(u32, u8)]> = coast_coverage(coast, ext, lay, width, (cv.w, cv.h)).into();
+        let cover: Coverage = coast_coverage(coast, ext, lay, width, (cv.w, cv.h)).into();
         COVERAGE.with(|c| {
             let mut c = c.borrow_mut();
             c.retain(|(k, _)| k.lines.strong_count() > 0);
@@ -423,5 +436,73 @@ pub(super) fn hatch_cells(cv: &mut Canvas, hatched: &[bool], cells: &PixelCells,
                 cv.blend(lay.x0 + c as i32, lay.y0 + r as i32, HATCH, a * HATCH_ALPHA);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::heatmap::{render_heatmap, HeatmapStyle};
+
+    /// Polylines are cut where they run along or jump across the antimeridian and along the
+    /// bottom of Antarctica; pieces of one point are dropped.
+    #[test]
+    fn coastlines_are_split_at_polygon_cuts() {
+        let coast = vec![
+            vec![(170.0, 10.0), (180.0, 10.0), (180.0, 20.0), (170.0, 20.0)],
+            vec![(179.0, 0.0), (-179.0, 1.0), (-170.0, 2.0)],
+            vec![(0.0, -70.0), (0.0, -85.0), (10.0, -85.0), (10.0, -70.0)],
+        ];
+        assert_eq!(
+            split_coastlines(&coast),
+            vec![
+                vec![(170.0, 10.0), (180.0, 10.0)],
+                vec![(180.0, 20.0), (170.0, 20.0)],
+                vec![(-179.0, 1.0), (-170.0, 2.0)],
+                vec![(0.0, -70.0), (0.0, -85.0)],
+                vec![(10.0, -85.0), (10.0, -70.0)],
+            ]
+        );
+    }
+
+    /// The coastline coverage blended from the per-thread cache is the one computed afresh:
+    /// the same map drawn twice (the second from the cache), with the same coastlines in a
+    /// new allocation (a miss), and at another size (another key) in between, gives the
+    /// same bytes each time.
+    #[test]
+    fn cached_coastlines_draw_the_same_pixels() {
+        let lat: Vec<f64> = (0..30).map(|i| 29.0 - 2.0 * i as f64).collect();
+        let lon: Vec<f64> = (0..60).map(|j| -59.0 + 2.0 * j as f64).collect();
+        let values: Vec<f32> = (0..lat.len() * lon.len())
+            .map(|k| 10.0 + (k % 60) as f32 * 0.2 - (k / 60) as f32 * 0.1)
+            .collect();
+        let ring: Polylines = vec![(0..40)
+            .map(|k| {
+                let t = k as f64 * std::f64::consts::TAU / 39.0;
+                (-10.0 + 25.0 * t.cos(), 5.0 + 15.0 * t.sin())
+            })
+            .collect()];
+        let style = |coast: &Arc<Polylines>, width: u32| HeatmapStyle {
+            coastlines: Some(coast.clone()),
+            width,
+            height: 500,
+            vmin: 0.0,
+            vmax: 30.0,
+            ..HeatmapStyle::default()
+        };
+        let draw = |s: &HeatmapStyle| render_heatmap(&lat, &lon, &values, s).unwrap();
+        let coast = Arc::new(ring.clone());
+        let first = draw(&style(&coast, 900));
+        let other = draw(&style(&coast, 800));
+        assert_eq!(draw(&style(&coast, 900)), first);
+        // Two geometries kept: the third map was a hit.
+        assert_eq!(COVERAGE.with(|c| c.borrow().len()), 2);
+        assert_eq!(draw(&style(&Arc::new(ring), 900)), first);
+        assert_ne!(other, first);
+        let none = HeatmapStyle {
+            coastlines: None,
+            ..style(&coast, 900)
+        };
+        assert_ne!(draw(&none), first, "the coastlines are drawn");
     }
 }

@@ -10,7 +10,9 @@ with the reason, never as a failure of the whole bench.
 Measurements (all single-threaded except the 2-thread pipeline run):
 - ms per training step, median and p10/p90 over --steps steps after --warmup: the issue's
   reference model and the pipeline's per-region model, sstcast vs PyTorch (bench/torch_step.py);
-- ms per heatmap figure, sstcast's renderer vs matplotlib (bench/mpl_heatmap.py);
+- ms per heatmap figure, sstcast's renderer vs matplotlib (bench/mpl_heatmap.py), the same
+  figure: field, contours, colour bar and the coastlines sstcast draws (when `make coastlines`
+  fetched them; sstcast-bench writes them to the field file);
 - the pipeline end to end (`sstcast forecast --threads 1` and `--threads 2`): wall time,
   parallel efficiency t1 / (2 t2), peak RSS (the child's ru_maxrss from wait4).
 """
@@ -445,8 +447,9 @@ def report(r, d, notes, a):
         "",
         "The pipeline fits one model per region (no region batching), so PyTorch's form of the default "
         "model is one `nn.GRU`/`nn.LSTM` encoder-decoder per region, as above. The render times are "
-        "one `render_heatmap` call as the pipeline makes it (draw, PNG encode, write, fsync, rename) "
-        "against building the matplotlib figure and `savefig` (no fsync).",
+        "one `render_heatmap` call as the pipeline makes it (draw, coastlines included when fetched, "
+        "PNG encode, write, fsync, rename) against building the matplotlib figure with the same "
+        "coastlines (one `LineCollection`) and `savefig` (no fsync).",
     ]
     if d.get("skill_md"):
         out += [

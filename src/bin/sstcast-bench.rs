@@ -12,7 +12,9 @@
 //!   region, sizes read from the pipeline file (a full tile's channels).
 //! - `render`: ms per figure (`render_heatmap`: draw, PNG encode; then the atomic write) of the global
 //!   forecast figure, on the mean of the input's last 12 months (a synthetic field when the
-//!   input cannot be read); the field is written as JSON for the matplotlib reference.
+//!   input cannot be read), with the coastlines the pipeline draws (when `make coastlines`
+//!   fetched them); the field and those coastlines are written as JSON for the matplotlib
+//!   reference, which draws the same figure.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -23,6 +25,7 @@ use sstcast::bench::{StepShape, Summary, TrainStep};
 use sstcast::io::atomic::write_atomic;
 use sstcast::model::{CellKind, ModelShape};
 use sstcast::pipeline::config::PipelineConfig;
+use sstcast::render::heatmap::{split_coastlines, COAST, COAST_WIDTH};
 use sstcast::render::{render_heatmap, HeatmapStyle};
 use sstcast::train::Engine;
 
@@ -65,6 +68,9 @@ enum What {
         /// Directory for the PNG and the field (`field.json`) for the matplotlib reference.
         #[arg(long, default_value = "bench/out")]
         out: PathBuf,
+        /// Draw (and write) no coastlines, to time the figure without them.
+        #[arg(long)]
+        no_coastlines: bool,
     },
 }
 
@@ -139,6 +145,7 @@ fn main() -> anyhow::Result<()> {
             config,
             renders,
             out,
+            no_coastlines,
         } => {
             let cfg = PipelineConfig::load(&config)?;
             std::fs::create_dir_all(&out)?;
@@ -149,8 +156,11 @@ fn main() -> anyhow::Result<()> {
                     cfg.product.as_deref().unwrap_or("SST")
                 ),
                 // As the pipeline draws it: with coastlines when `make coastlines` fetched them
-                // (matplotlib's figure has none, so this only makes sstcast's side slower).
-                coastlines: sstcast::figures::coast::for_grid(&lon),
+                // (written to the field for the matplotlib reference, which draws them too).
+                coastlines: match no_coastlines {
+                    true => None,
+                    false => sstcast::figures::coast::for_grid(&lon),
+                },
                 ..HeatmapStyle::default()
             };
             let png = out.join("heatmap_sstcast.png");
@@ -176,6 +186,10 @@ fn main() -> anyhow::Result<()> {
                     "title": style.title, "units_label": style.units_label,
                     "vmin": style.vmin, "vmax": style.vmax, "contours": style.contours,
                     "width": style.width, "height": style.height,
+                    // The coastline polylines as drawn (degrees, split at the polygon cuts),
+                    // their width at this size (pixels) and colour; `[]` without coastlines.
+                    "coastlines": style.coastlines.as_deref().map(split_coastlines).unwrap_or_default(),
+                    "coast_width_px": COAST_WIDTH, "coast_rgb": COAST,
                 }))?,
             )?;
             let out = json!({
@@ -183,6 +197,7 @@ fn main() -> anyhow::Result<()> {
                 "field": field_path,
                 "field_source": source,
                 "grid": [lat.len(), lon.len()],
+                "coastlines": style.coastlines.is_some(),
                 "png": png,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);

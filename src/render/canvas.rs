@@ -139,6 +139,33 @@ impl Canvas {
         }
     }
 
+    /// The pixels of a layer that anything was drawn on, as (index, alpha) in row-major
+    /// order: the coverage of what was drawn in an opaque colour.
+    pub(crate) fn coverage(&self) -> Vec<(u32, u8)> {
+        let px = self.pm.data();
+        (0..px.len() / 4)
+            .filter_map(|i| {
+                let a = px[4 * i + 3];
+                (a > 0).then_some((i as u32, a))
+            })
+            .collect()
+    }
+
+    /// Blend colour `c` over the pixels of `cover` (index, coverage; from [`Canvas::coverage`]
+    /// of a layer of this canvas's size): what drawing the layer's shapes in `c` here does,
+    /// up to rounding.
+    pub(crate) fn blend_coverage(&mut self, cover: &[(u32, u8)], c: [u8; 3]) {
+        let px = self.pm.data_mut();
+        for &(i, a) in cover {
+            let (a, i) = (a as u32, i as usize * 4);
+            for (p, &q) in px[i..i + 3].iter_mut().zip(&c) {
+                // (p (255 - a) + q a) / 255, rounded.
+                let v = *p as u32 * (255 - a) + q as u32 * a + 128;
+                *p = ((v + (v >> 8)) >> 8) as u8;
+            }
+        }
+    }
+
     /// Stroke `path` with `pen`.
     pub(crate) fn stroke(&mut self, path: &Path, pen: &Pen) {
         let mut stroke = Stroke {

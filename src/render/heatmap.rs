@@ -37,6 +37,7 @@ use super::RenderError;
 use std::sync::Arc;
 
 mod overlay;
+pub use overlay::{split_coastlines, COAST, COAST_WIDTH};
 
 /// Appearance of a heatmap figure.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,8 @@ Measurements (all single-threaded except the 2-thread pipeline run):
   reference model and the pipeline's per-region model, sstcast vs PyTorch (bench/torch_step.py);
 - ms per heatmap figure, sstcast's renderer vs matplotlib (bench/mpl_heatmap.py), the same
   figure: field, contours, colour bar and the coastlines sstcast draws (when `make coastlines`
-  fetched them; sstcast-bench writes them to the field file);
+  fetched them; sstcast-bench writes them to the field file), both written to a file without
+  fsync, in alternating rounds (--render-rounds) whose samples are pooled;
 - the pipeline end to end (`sstcast forecast --threads 1` and `--threads 2`): wall time,
   parallel efficiency t1 / (2 t2), peak RSS (the child's ru_maxrss from wait4).
 """
@@ -23,6 +24,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -144,6 +146,13 @@ def skill_tables(work, year):
     return out
 
 
+def summary(ms):
+    """{n, median, p10, p90} of a list of times, as the two render scripts report them."""
+    ms = sorted(ms)
+    q = lambda p: ms[min(len(ms) - 1, round(p * (len(ms) - 1)))]  # noqa: E731
+    return {"n": len(ms), "median": statistics.median(ms), "p10": q(0.1), "p90": q(0.9)}
+
+
 def fmt(v, unit="", nd=1):
     return "n/a" if v is None else f"{v:.{nd}f}{unit}"
 
@@ -166,6 +175,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--renders", type=int, default=20)
     ap.add_argument("--mpl-renders", type=int, default=10)
+    ap.add_argument("--render-rounds", type=int, default=5, help="alternating sstcast/matplotlib rounds")
     ap.add_argument("--pipeline", type=int, default=1, help="0 skips the end-to-end runs")
     ap.add_argument("--note", default="", help="free text for the report (e.g. machine busy)")
     ap.add_argument("--results", default="bench", help="where results.{md,json} go")
@@ -250,34 +260,45 @@ def main():
             r["ref_step_ms_pytorch"] = tj["models"]["reference"]["step_ms"]["median"]
             r["default_step_ms_pytorch"] = tj["models"]["default"]["step_ms"]["median"]
 
-    # 3. Heatmap rendering.
-    rj, err = run_json(
-        [bench_bin, "render", "--config", a.config, "--renders", str(a.renders), "--out", work], "sstcast render"
-    )
-    if err:
-        notes.append(err)
-    else:
+    # 3. Heatmap rendering, sstcast and matplotlib in alternating rounds: this machine's speed
+    # drifts by a quarter within minutes, and the ratio must not depend on which ran when.
+    # Each side's samples are pooled over the rounds.
+    mpl = venv_has(a.python, "matplotlib")
+    if not mpl:
+        notes.append("matplotlib not available in the bench venv: its render time is null")
+    pooled = {"sstcast_render": [], "matplotlib_render": []}
+    for _ in range(max(a.render_rounds, 1)):
+        rj, err = run_json(
+            [bench_bin, "render", "--config", a.config, "--renders", str(a.renders), "--out", work], "sstcast render"
+        )
+        if err:
+            notes.append(err)
+            break
         detail["sstcast_render"] = rj
-        r["render_ms_sstcast"] = rj["render_ms"]["median"]
-        if venv_has(a.python, "matplotlib"):
-            mj, err = run_json(
-                [
-                    a.python,
-                    os.path.join(here, "mpl_heatmap.py"),
-                    rj["field"],
-                    os.path.join(work, "heatmap_matplotlib.png"),
-                    "--renders",
-                    str(a.mpl_renders),
-                ],
-                "matplotlib render",
-            )
-            if err:
-                notes.append(err)
-            else:
-                detail["matplotlib_render"] = mj
-                r["render_ms_matplotlib"] = mj["render_ms"]["median"]
-        else:
-            notes.append("matplotlib not available in the bench venv: its render time is null")
+        pooled["sstcast_render"] += rj.pop("samples_ms")
+        if not mpl:
+            continue
+        mj, err = run_json(
+            [
+                a.python,
+                os.path.join(here, "mpl_heatmap.py"),
+                rj["field"],
+                os.path.join(work, "heatmap_matplotlib.png"),
+                "--renders",
+                str(a.mpl_renders),
+            ],
+            "matplotlib render",
+        )
+        if err:
+            notes.append(err)
+            mpl = False
+            continue
+        detail["matplotlib_render"] = mj
+        pooled["matplotlib_render"] += mj.pop("samples_ms")
+    for key, ms in pooled.items():
+        if ms and key in detail:
+            detail[key]["render_ms"] = summary(ms)
+            r[f"render_ms_{key.split('_')[0]}"] = detail[key]["render_ms"]["median"]
 
     # 4. The pipeline end to end.
     if a.pipeline:
@@ -396,7 +417,8 @@ def report(r, d, notes, a):
         f"- PyTorch: {ts.get('torch_version', 'n/a')} (1 thread); matplotlib: "
         f"{d.get('matplotlib_render', {}).get('matplotlib_version', 'n/a')}",
         f"- step times: median [p10-p90] of {a.steps} steps after {a.warmup} warm-up steps, one thread; "
-        f"renders: median of {a.renders} (sstcast) / {a.mpl_renders} (matplotlib) after one warm-up",
+        f"renders: median of {a.render_rounds} alternating rounds of {a.renders} (sstcast) / "
+        f"{a.mpl_renders} (matplotlib) figures, each round after one warm-up",
         f"- pipeline: `sstcast forecast --config {a.config} --year {a.year}` (read, fit all regions, write, render)",
         "",
         "| measurement | sstcast | reference | target | result |",
@@ -448,7 +470,7 @@ def report(r, d, notes, a):
         "The pipeline fits one model per region (no region batching), so PyTorch's form of the default "
         "model is one `nn.GRU`/`nn.LSTM` encoder-decoder per region, as above. The render times are "
         "one `render_heatmap` call as the pipeline makes it (draw, coastlines included when fetched, "
-        "PNG encode, write, fsync, rename) against building the matplotlib figure with the same "
+        "PNG encode, write; no fsync, as `savefig`) against building the matplotlib figure with the same "
         "coastlines (one `LineCollection`) and `savefig` (no fsync).",
     ]
     if d.get("skill_md"):

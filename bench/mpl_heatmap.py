@@ -13,7 +13,8 @@ figure first). Without coastlines in the field (`make coastlines` not run, or
 `sstcast-bench render --no-coastlines`), or with `--no-coastlines`, none are drawn.
 
 Usage: python mpl_heatmap.py FIELD_JSON OUT_PNG [--renders 10] [--no-coastlines]. Prints
-JSON {matplotlib_version, coastlines (polylines drawn), render_ms: {n, median, p10, p90}}.
+JSON {matplotlib_version, coastlines (polylines drawn), render_ms: {n, median, p10, p90},
+samples_ms}.
 """
 
 import argparse
@@ -91,6 +92,7 @@ def main():
                 "matplotlib_version": matplotlib.__version__,
                 "coastlines": len(coast),
                 "render_ms": {"n": len(ms), "median": statistics.median(ms), "p10": q(0.1), "p90": q(0.9)},
+                "samples_ms": ms,
             },
             indent=2,
         )

@@ -17,7 +17,7 @@
 //!   360-degree shift that meets the map, so -180..180 data fit a 0..360 map and back.
 //! * Speed (the render is benchmarked against matplotlib): land is filled along its rows
 //!   before tracing (no rings around every coast to drop), each level is traced only on the
-//!   band of rows that can cross it, and all contours are one path and all coasts another,
+//!   runs of rows that can cross it, and all contours are one path and all coasts another,
 //!   stroked thinner than a pixel (`tiny-skia` hairlines) with miter joins (round joins on
 //!   thousands of coastline vertices cost several milliseconds).
 //! * Coastlines are stroked once per geometry, not once per map: their stroke depends only
@@ -149,7 +149,7 @@ pub(super) fn draw_contours(
                     .all(|&k| grid[k].is_finite())
             }
     };
-    // Each level is traced on the band of rows whose blocks may cross it (a few rows for
+    // Each level is traced on the runs of rows whose blocks may cross it (a few rows for
     // most levels of a zonal field: `contour` scans every cell of what it is given).
     let bounds: Vec<(f64, f64)> = filled
         .chunks_exact(nx)
@@ -160,24 +160,33 @@ pub(super) fn draw_contours(
                 })
         })
         .collect();
-    let band = |level: f64| {
+    let bands = |level: f64| {
         let may = |r: usize| {
             let (a, b) = (bounds[r], bounds[r + 1]);
             a.0.min(b.0) <= level && a.1.max(b.1) >= level
         };
-        let first = (0..nlat - 1).find(|&r| may(r))?;
-        let last = (0..nlat - 1).rev().find(|&r| may(r))?;
-        Some(first..last + 2)
+        // Runs of block rows that may cross, as rows (a run ends a row below its last block).
+        let mut out = Vec::new();
+        let mut r = 0;
+        while r + 1 < nlat {
+            let first = r;
+            while r + 1 < nlat && may(r) {
+                r += 1;
+            }
+            if r > first {
+                out.push(first..r + 1);
+            }
+            r += 1;
+        }
+        out
     };
     // The isolines of each level as pixel polylines clipped to the map; stroked together.
     let rect = lay.rect();
     let pieces: Vec<Vec<(f64, f64)>> = levels
         .iter()
-        .flat_map(|&level| {
+        .flat_map(|&level| bands(level).into_iter().map(move |rows| (level, rows)))
+        .flat_map(|(level, rows)| {
             let (mut run, mut out) = (Vec::new(), Vec::new());
-            let Some(rows) = band(level) else {
-                return out;
-            };
             let builder = contour::ContourBuilder::new(nx, rows.len(), true);
             let part = &filled[rows.start * nx..rows.end * nx];
             let lines = builder.lines(part, &[level]);
